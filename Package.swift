@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One settings block for every target, as swift-log does.
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "custody-ledger",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "custodyd", targets: ["custodyd"]),
+        .executable(name: "custody", targets: ["custody"]),
+        .executable(name: "custody-bench", targets: ["custody-bench"]),
+        .library(name: "CustodyLedger", targets: ["CustodyLedger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libraries: libsodium (Ed25519, SHA-256) and SQLite.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Wire types, strict JSON and RFC 8785 canonical form. No I/O.
+        .target(name: "CustodyModel", swiftSettings: settings),
+        // Ed25519 and SHA-256 over libsodium; key files.
+        .target(name: "CustodyCrypto", dependencies: ["CSodium"], swiftSettings: settings),
+        // RFC 9162 Merkle tree, hash chain, proofs, C2SP checkpoints and signed notes. No I/O.
+        .target(name: "CustodyLog", dependencies: ["CustodyModel", "CustodyCrypto"], swiftSettings: settings),
+        // SQLite storage of the log: entries, tree nodes, checkpoints.
+        .target(name: "CustodyStore", dependencies: ["CSQLite", "CustodyLog"], swiftSettings: settings),
+        // Admission (parse, canonicalize, verify), group commit, and the offline auditor.
+        .target(
+            name: "CustodyLedger",
+            dependencies: [
+                "CustodyStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings
+        ),
+        // HTTP API over the ledger.
+        .target(
+            name: "CustodyServer",
+            dependencies: [
+                "CustodyLedger",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            resources: [.copy("Resources/openapi.json")],
+            swiftSettings: settings
+        ),
+        // HTTP client used by the CLI and the integration tests.
+        .target(name: "CustodyClient", dependencies: ["CustodyLedger"], swiftSettings: settings),
+        .executableTarget(
+            name: "custodyd",
+            dependencies: [
+                "CustodyServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "custody",
+            dependencies: [
+                "CustodyClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "custody-bench",
+            dependencies: ["CustodyServer", "CustodyClient"],
+            swiftSettings: settings
+        ),
+
+        .testTarget(name: "CustodyModelTests", dependencies: ["CustodyModel"], resources: [.copy("Fixtures")], swiftSettings: settings),
+        .testTarget(name: "CustodyCryptoTests", dependencies: ["CustodyCrypto"], swiftSettings: settings),
+        .testTarget(name: "CustodyLogTests", dependencies: ["CustodyLog"], resources: [.copy("Fixtures")], swiftSettings: settings),
+        .testTarget(name: "CustodyLedgerTests", dependencies: ["CustodyLedger"], swiftSettings: settings),
+        .testTarget(
+            name: "CustodyIntegrationTests",
+            dependencies: ["CustodyServer", "CustodyClient"],
+            swiftSettings: settings
+        ),
+    ]
+)
