@@ -9,7 +9,7 @@ let settings: [SwiftSetting] = [
 
 let package = Package(
     name: "custody-ledger",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "custodyd", targets: ["custodyd"]),
         .executable(name: "custody", targets: ["custody"]),
@@ -32,13 +32,14 @@ let package = Package(
         // Ed25519 and SHA-256 over libsodium; key files.
         .target(name: "CustodyCrypto", dependencies: ["CSodium"], swiftSettings: settings),
         // RFC 9162 Merkle tree, hash chain, proofs, C2SP checkpoints and signed notes. No I/O.
-        .target(name: "CustodyLog", dependencies: ["CustodyModel", "CustodyCrypto"], swiftSettings: settings),
+        .target(name: "CustodyLog", dependencies: ["CustodyCrypto"], swiftSettings: settings),
         // SQLite storage of the log: entries, tree nodes, checkpoints.
         .target(name: "CustodyStore", dependencies: ["CSQLite", "CustodyLog"], swiftSettings: settings),
         // Admission (parse, canonicalize, verify), group commit, and the offline auditor.
         .target(
             name: "CustodyLedger",
             dependencies: [
+                "CustodyModel",
                 "CustodyStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -51,6 +52,9 @@ let package = Package(
             dependencies: [
                 "CustodyLedger",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Resources/openapi.json")],
             swiftSettings: settings

@@ -1,0 +1,57 @@
+import CSodium
+
+/// SHA-256 (FIPS 180-4) over libsodium. Digests are 32-byte arrays.
+public enum SHA256 {
+    /// Digest length in bytes.
+    public static let byteCount = 32
+
+    /// The digest of `bytes`.
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+        Sodium.ensureReady()
+        return [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
+            bytes.withUnsafeBufferPointer { input in
+                _ = crypto_hash_sha256(out.baseAddress!, input.baseAddress, UInt64(input.count))
+            }
+            count = byteCount
+        }
+    }
+
+    /// The digest of the concatenation of `parts`, without building the concatenation.
+    public static func hash(_ parts: [UInt8]...) -> [UInt8] {
+        var hasher = Hasher()
+        for part in parts { hasher.update(part) }
+        return hasher.finalize()
+    }
+
+    /// Incremental SHA-256.
+    public struct Hasher {
+        private var state = crypto_hash_sha256_state()
+
+        /// A fresh hasher.
+        public init() {
+            Sodium.ensureReady()
+            crypto_hash_sha256_init(&state)
+        }
+
+        /// Feeds `bytes` into the hash.
+        public mutating func update(_ bytes: [UInt8]) {
+            bytes.withUnsafeBufferPointer { input in
+                _ = crypto_hash_sha256_update(&state, input.baseAddress, UInt64(input.count))
+            }
+        }
+
+        /// Feeds one byte into the hash.
+        public mutating func update(byte: UInt8) {
+            var b = byte
+            _ = crypto_hash_sha256_update(&state, &b, 1)
+        }
+
+        /// The digest of everything fed so far.
+        public mutating func finalize() -> [UInt8] {
+            [UInt8](unsafeUninitializedCapacity: SHA256.byteCount) { out, count in
+                _ = crypto_hash_sha256_final(&state, out.baseAddress!)
+                count = SHA256.byteCount
+            }
+        }
+    }
+}

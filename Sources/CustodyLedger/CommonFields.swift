@@ -1,0 +1,72 @@
+import CustodyModel
+
+/// The fields every event body carries, checked once at parse time.
+struct CommonFields {
+    let type: String
+    let schemaVersion: Int64
+    let signer: String
+    let occurredAt: String
+    let nonce: String
+
+    init(_ body: JSONObject) throws(LedgerError) {
+        type = try body.requiredString("type")
+        guard EventFormat.isType(type) else {
+            throw LedgerError(.invalidEvent, "type \"\(type)\" is not a dotted lowercase name like log.genesis",
+                              pointer: "/body/type")
+        }
+        guard let version = body["schemaVersion"]?.int64Value, version >= 1 else {
+            throw LedgerError(.invalidEvent, "schemaVersion must be an integer of at least 1", pointer: "/body/schemaVersion")
+        }
+        schemaVersion = version
+        signer = try body.requiredString("signer")
+        guard EventFormat.isParticipantID(signer) else {
+            throw LedgerError(.invalidEvent, "signer \"\(signer)\" is not a valid participant id", pointer: "/body/signer")
+        }
+        occurredAt = try body.requiredString("occurredAt")
+        guard RFC3339.millis(occurredAt) != nil else {
+            throw LedgerError(.invalidEvent, "occurredAt \"\(occurredAt)\" is not an RFC 3339 UTC time like 2026-11-29T10:00:00Z",
+                              pointer: "/body/occurredAt")
+        }
+        nonce = try body.requiredString("nonce")
+        guard (8...128).contains(nonce.count) else {
+            throw LedgerError(.invalidEvent, "nonce must be 8 to 128 characters", pointer: "/body/nonce")
+        }
+    }
+}
+
+/// Formats of identifiers in event bodies.
+public enum EventFormat {
+    /// `^[a-z][a-z0-9]*(\.[a-z][a-z0-9-]*)+$`
+    public static func isType(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 2 else { return false }
+        for (i, part) in parts.enumerated() {
+            guard let first = part.utf8.first, (0x61...0x7a).contains(first) else { return false }
+            for c in part.utf8.dropFirst() {
+                let ok = (0x61...0x7a).contains(c) || (0x30...0x39).contains(c) || (i > 0 && c == 0x2d)
+                if !ok { return false }
+            }
+        }
+        return true
+    }
+
+    /// `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`
+    public static func isParticipantID(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard (1...128).contains(u.count) else { return false }
+        func alnum(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) }
+        return alnum(u[0]) && u.dropFirst().allSatisfy { alnum($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x3a || $0 == 0x2d }
+    }
+}
+
+extension JSONObject {
+    func requiredString(_ key: String, in path: String = "/body") throws(LedgerError) -> String {
+        guard let value = self[key] else {
+            throw LedgerError(.invalidEvent, "missing required field \(key)", pointer: "\(path)/\(key)")
+        }
+        guard case .string(let s) = value else {
+            throw LedgerError(.invalidEvent, "field \(key) must be a string", pointer: "\(path)/\(key)")
+        }
+        return s
+    }
+}

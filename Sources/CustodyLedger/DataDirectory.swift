@@ -1,0 +1,84 @@
+import CustodyCrypto
+import CustodyLog
+import CustodyModel
+import CustodyStore
+import Foundation
+import Logging
+
+/// The daemon's data directory: `custody.sqlite`, `log.key` (0600), `log.vkey`, `registrar.key` (0600).
+/// On first start with an empty directory it creates them and appends the genesis entry.
+public struct DataDirectory: Sendable {
+    /// The directory path.
+    public let path: String
+
+    /// The database file.
+    public var databasePath: String { path + "/custody.sqlite" }
+    /// The log's signer key (C2SP `PRIVATE+KEY+…`), secret.
+    public var logKeyPath: String { path + "/log.key" }
+    /// The log's verifier key (C2SP `name+id+key`), public: auditors pin it.
+    public var logVerifierKeyPath: String { path + "/log.vkey" }
+    /// The registrar's key file, secret.
+    public var registrarKeyPath: String { path + "/registrar.key" }
+
+    /// A data directory at `path` (not yet opened).
+    public init(path: String) { self.path = path }
+
+    /// Opens the ledger in this directory, initialising it on first use with `origin`.
+    /// Returns the ledger and whether it was created now.
+    public func openLedger(origin: String, logger: Logger) async throws -> (ledger: Ledger, created: Bool) {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let fresh = !fm.fileExists(atPath: logKeyPath)
+        if fresh {
+            guard !fm.fileExists(atPath: databasePath) else {
+                throw DataDirectoryError("\(databasePath) exists but \(logKeyPath) does not; refusing to guess the log key")
+            }
+            let signer = try NoteSigner(name: origin, key: SigningKey.generate())
+            let registrar = SigningKey.generate()
+            try KeyFile(key: registrar, participant: "registrar").write(to: registrarKeyPath)
+            try SecureFile.writeNew(Array((signer.verifier.encoded + "\n").utf8), to: logVerifierKeyPath, mode: 0o644)
+            // The signer key last: its presence marks a complete initialisation.
+            try SecureFile.writeNew(Array((signer.encoded + "\n").utf8), to: logKeyPath)
+        }
+        let signer = try NoteSigner(encoded: String(contentsOfFile: logKeyPath, encoding: .utf8))
+        if signer.name != origin {
+            logger.warning("configured origin differs from the log's; the log keeps its own",
+                           metadata: ["log.origin": "\(signer.name)", "config.origin": "\(origin)"])
+        }
+        let store = try LogStore(path: databasePath)
+        let ledger = try Ledger(store: store, signer: signer, logger: logger)
+        if ledger.treeSize == 0 {
+            let registrar = try KeyFile.read(from: registrarKeyPath)
+            let genesis = try EventEnvelope.sign(body: Self.genesisBody(origin: signer.name, registrar: registrar,
+                                                                        logKey: signer.verifier.encoded),
+                                                 with: registrar.signingKey())
+            let result = await ledger.submit(genesis)
+            if case .failure(let error) = result { throw error }
+            logger.info("created log", metadata: ["log.origin": "\(signer.name)", "log.vkey": "\(signer.verifier.encoded)"])
+        }
+        return (ledger, fresh)
+    }
+
+    static func genesisBody(origin: String, registrar: KeyFile, logKey: String) -> JSONObject {
+        JSONObject([
+            ("type", .string(Genesis.type)),
+            ("schemaVersion", .integer(1)),
+            ("signer", .string(registrar.participant)),
+            ("occurredAt", .string(RFC3339.format(millis: Int64(Date().timeIntervalSince1970 * 1000)))),
+            ("nonce", .string(Hex.encode(secureRandomBytes(16)))),
+            ("origin", .string(origin)),
+            ("registrar", .object(JSONObject([
+                ("participant", .string(registrar.participant)),
+                ("publicKey", .string(registrar.publicKey)),
+            ]))),
+            ("logKey", .string(logKey)),
+        ])
+    }
+}
+
+/// The data directory is in a state the daemon will not start from.
+public struct DataDirectoryError: Error, CustomStringConvertible {
+    /// What is wrong.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,105 @@
+import CustodyCrypto
+import CustodyModel
+
+/// A signed event as submitted: the body, the signer's key id and an Ed25519 signature over the
+/// RFC 8785 canonical form of the body. Parsing checks the shape and the common body fields; it does not
+/// check the signature (that needs the key in force, which only the log's state knows).
+public struct EventEnvelope: Sendable {
+    /// The event body.
+    public let body: JSONObject
+    /// RFC 8785 canonical bytes of the body: what was signed.
+    public let canonicalBody: [UInt8]
+    /// Key id of the signing key (32 lowercase hex).
+    public let keyID: String
+    /// The 64-byte Ed25519 signature.
+    public let signature: [UInt8]
+    /// SHA-256 of `canonicalBody`.
+    public let eventID: [UInt8]
+    /// Common field `type`.
+    public let type: String
+    /// Common field `signer`: participant id.
+    public let signer: String
+    /// Common field `occurredAt`.
+    public let occurredAt: String
+
+    /// Lowercase hex of the event id.
+    public var eventIDHex: String { Hex.encode(eventID) }
+
+    /// The bytes stored in the log: the canonical form of the whole envelope. Built directly because
+    /// the member names sort as `body` < `keyId` < `signature` and hex and base64 need no escaping.
+    public var leafInput: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(canonicalBody.count + 160)
+        out.append(contentsOf: #"{"body":"#.utf8)
+        out.append(contentsOf: canonicalBody)
+        out.append(contentsOf: #","keyId":""#.utf8)
+        out.append(contentsOf: keyID.utf8)
+        out.append(contentsOf: #"","signature":""#.utf8)
+        out.append(contentsOf: Base64.encode(signature).utf8)
+        out.append(contentsOf: #""}"#.utf8)
+        return out
+    }
+
+    /// Signs `body` with `key`, producing an envelope.
+    public static func sign(body: JSONObject, with key: SigningKey) throws(LedgerError) -> EventEnvelope {
+        let canonical = CanonicalJSON.encode(.object(body))
+        return try EventEnvelope(body: body, canonicalBody: canonical, keyID: key.publicKey.keyID,
+                                 signature: key.signature(for: canonical))
+    }
+
+    /// Parses and checks an envelope from raw request bytes.
+    public static func parse(_ bytes: [UInt8]) throws(LedgerError) -> EventEnvelope {
+        try parse(try parseJSON(bytes))
+    }
+
+    /// Checks an envelope already parsed as JSON.
+    public static func parse(_ value: JSONValue) throws(LedgerError) -> EventEnvelope {
+        guard case .object(let envelope) = value else {
+            throw LedgerError(.invalidEnvelope, "an envelope is a JSON object with body, keyId and signature")
+        }
+        for key in envelope.keys where !["body", "keyId", "signature"].contains(key) {
+            throw LedgerError(.invalidEnvelope, "unexpected member \"\(key)\" in envelope", pointer: "/\(key)")
+        }
+        guard case .object(let body)? = envelope["body"] else {
+            throw LedgerError(.invalidEnvelope, "envelope member body must be a JSON object", pointer: "/body")
+        }
+        guard case .string(let keyID)? = envelope["keyId"], isKeyID(keyID) else {
+            throw LedgerError(.invalidEnvelope, "keyId must be 32 lowercase hex characters", pointer: "/keyId")
+        }
+        guard case .string(let sig64)? = envelope["signature"], let signature = Base64.decode(sig64),
+              signature.count == Ed25519.signatureByteCount
+        else {
+            throw LedgerError(.invalidEnvelope, "signature must be standard base64 of 64 bytes", pointer: "/signature")
+        }
+        return try EventEnvelope(body: body, canonicalBody: CanonicalJSON.encode(.object(body)),
+                                 keyID: keyID, signature: signature)
+    }
+
+    private init(body: JSONObject, canonicalBody: [UInt8], keyID: String, signature: [UInt8]) throws(LedgerError) {
+        self.body = body
+        self.canonicalBody = canonicalBody
+        self.keyID = keyID
+        self.signature = signature
+        eventID = SHA256.hash(canonicalBody)
+        let common = try CommonFields(body)
+        type = common.type
+        signer = common.signer
+        occurredAt = common.occurredAt
+    }
+
+    /// Strict JSON parsing with the parser's error mapped to a problem.
+    public static func parseJSON(_ bytes: [UInt8]) throws(LedgerError) -> JSONValue {
+        do {
+            return try JSONParser.parse(bytes)
+        } catch {
+            if case .numberOutOfRange = error.kind {
+                throw LedgerError(.numberOutOfRange, error.description)
+            }
+            throw LedgerError(.invalidJSON, error.description)
+        }
+    }
+}
+
+func isKeyID(_ s: String) -> Bool {
+    s.utf8.count == 32 && s.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+}

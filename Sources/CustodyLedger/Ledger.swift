@@ -1,0 +1,183 @@
+import CustodyCrypto
+import CustodyLog
+import CustodyModel
+import CustodyStore
+import Foundation
+import Logging
+import Synchronization
+
+/// The append side of the log and its reads: admits signed events, sequences them through one writer
+/// thread that group-commits each batch in a single durable transaction with a single signed checkpoint,
+/// and answers entry, checkpoint and proof queries.
+///
+/// Pipeline: `submit` parses nothing (callers hand it parsed envelopes), checks signatures on all cores
+/// off the caller's thread, then queues the group for the sequencer. The sequencer applies the rules in
+/// order, writes entries, tree nodes and the checkpoint, commits (fsync), and only then answers.
+public final class Ledger: Sendable {
+    /// The underlying store.
+    public let store: LogStore
+    /// The log's checkpoint signer (key name = origin).
+    public let signer: NoteSigner
+    /// Most events sequenced in one transaction; bounds latency and memory of a batch.
+    public let maxBatch: Int
+    let logger: Logger
+    private let sequencer: Sequencer
+    private let published: Mutex<Published>
+
+    /// What readers see of the sequencer's state after each commit.
+    struct Published: Sendable {
+        var keys: [String: KeyRecord]
+        var treeSize: UInt64
+        var checkpointNote: String
+        var accepting: Bool
+    }
+
+    /// Opens the ledger over `store`. The log must already have its genesis entry (see `DataDirectory`),
+    /// or be empty, in which case the first event submitted must be the genesis event.
+    public init(store: LogStore, signer: NoteSigner, maxBatch: Int = 4096, logger: Logger) throws {
+        self.store = store
+        self.signer = signer
+        self.maxBatch = maxBatch
+        self.logger = logger
+        let head = try store.read { txn -> SequencerState in
+            let size = try txn.treeSize()
+            let count = try txn.entryCount()
+            guard count == size else {
+                throw LedgerStartError("the log has \(count) entries but its latest checkpoint covers \(size)")
+            }
+            let frontier = try MerkleFrontier(size: size, reader: txn)
+            let chain = size == 0 ? HashChain.start : try txn.entry(at: size - 1)!.chainHash
+            var note = ""
+            if let latest = try txn.latestCheckpoint() {
+                let checkpoint = try Checkpoint.open(latest.note, verifier: signer.verifier)
+                guard checkpoint.size == size, checkpoint.root == frontier.root else {
+                    throw LedgerStartError("the stored tree does not match the latest signed checkpoint (size \(size))")
+                }
+                note = latest.note
+            }
+            let state = LedgerState(keys: try txn.keys(), size: size, origin: try txn.meta("origin"),
+                                    logKey: try txn.meta("logKey"), registrar: try txn.meta("registrar"))
+            return SequencerState(state: state, frontier: frontier, chainHead: chain, checkpointNote: note,
+                                  checkpointRoot: frontier.root, lastLoggedAt: 0)
+        }
+        published = Mutex(Published(keys: head.state.keys, treeSize: head.frontier.size,
+                                    checkpointNote: head.checkpointNote, accepting: true))
+        sequencer = Sequencer(state: head)
+        sequencer.start(ledger: self)
+    }
+
+    // MARK: Appending
+
+    /// Appends envelopes in order. Each gets a receipt once durably committed, or the reason it was refused.
+    /// Envelopes already in the log get their original index and a fresh proof, never a second entry.
+    public func submit(_ envelopes: [EventEnvelope]) async -> [Result<Receipt, LedgerError>] {
+        let (keys, accepting) = published.withLock { ($0.keys, $0.accepting) }
+        guard accepting else {
+            return envelopes.map { _ in .failure(LedgerError(.shuttingDown, "the ledger is shutting down")) }
+        }
+        // Key ids are hashes of the keys, so a signature that verifies under the key with this id is valid
+        // whatever the log's state; whether that key may sign for this signer is the sequencer's call.
+        let checks = await ParallelVerifier.mapAsync(envelopes) { envelope -> SignatureCheck in
+            guard let record = keys[envelope.keyID] else { return .deferred }
+            let key = try! PublicKey(bytes: record.publicKey)
+            return key.isValidSignature(envelope.signature, for: envelope.canonicalBody) ? .valid : .invalid
+        }
+        return await withCheckedContinuation { continuation in
+            sequencer.enqueue(PendingGroup(envelopes: envelopes, checks: checks, continuation: continuation))
+        }
+    }
+
+    /// Appends one envelope.
+    public func submit(_ envelope: EventEnvelope) async -> Result<Receipt, LedgerError> {
+        await submit([envelope])[0]
+    }
+
+    /// Stops accepting, finishes what is queued, and stops the sequencer thread.
+    public func close() async {
+        published.withLock { $0.accepting = false }
+        await sequencer.stop()
+    }
+
+    func publish(_ state: SequencerState) {
+        published.withLock {
+            $0.keys = state.state.keys
+            $0.treeSize = state.frontier.size
+            $0.checkpointNote = state.checkpointNote
+        }
+    }
+
+    // MARK: Reading
+
+    /// The latest signed checkpoint note and its tree size.
+    public var latestCheckpoint: (size: UInt64, note: String) {
+        published.withLock { ($0.treeSize, $0.checkpointNote) }
+    }
+
+    /// Current tree size.
+    public var treeSize: UInt64 { published.withLock { $0.treeSize } }
+
+    /// Up to `limit` entries from `start`.
+    public func entries(start: UInt64, limit: Int) throws -> [LogEntry] {
+        let size = treeSize
+        guard start < size else { return [] }
+        return try store.read { try $0.entries(start: start, limit: Int(min(UInt64(limit), size - start))) }
+    }
+
+    /// The entry at `index`.
+    public func entry(at index: UInt64) throws -> LogEntry {
+        guard index < treeSize, let entry = try store.read({ try $0.entry(at: index) }) else {
+            throw LedgerError(.notFound, "no entry at index \(index) (tree size \(treeSize))")
+        }
+        return entry
+    }
+
+    /// Inclusion proof of `index` in the tree of `size` leaves (default: the latest).
+    public func inclusionProof(index: UInt64, size: UInt64? = nil) throws -> InclusionProof {
+        let current = treeSize
+        let size = size ?? current
+        guard size <= current else {
+            throw LedgerError(.invalidParameter, "size \(size) is beyond the current tree size \(current)")
+        }
+        guard index < size else {
+            throw LedgerError(.invalidParameter, "index \(index) is not below tree size \(size)")
+        }
+        let path = try store.read { try Merkle.inclusionProof(index: index, size: size, reader: $0) }
+        return InclusionProof(leafIndex: index, treeSize: size, path: path)
+    }
+
+    /// Consistency proof between two tree sizes, 1 ≤ first ≤ second ≤ current.
+    public func consistencyProof(first: UInt64, second: UInt64) throws -> ConsistencyProof {
+        let current = treeSize
+        guard first >= 1, first <= second, second <= current else {
+            throw LedgerError(.invalidParameter,
+                              "need 1 ≤ from ≤ to ≤ tree size \(current), got from=\(first) to=\(second)")
+        }
+        let path = try store.read { try Merkle.consistencyProof(first: first, second: second, reader: $0) }
+        return ConsistencyProof(first: first, second: second, path: path)
+    }
+}
+
+/// The ledger refused to start: the stored log is not what its signed checkpoints say.
+public struct LedgerStartError: Error, CustomStringConvertible {
+    /// What is inconsistent.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum SignatureCheck: Sendable { case valid, invalid, deferred }
+
+struct PendingGroup: Sendable {
+    let envelopes: [EventEnvelope]
+    let checks: [SignatureCheck]
+    let continuation: CheckedContinuation<[Result<Receipt, LedgerError>], Never>
+}
+
+/// Everything the sequencer folds forward; replaced as a whole only after a successful commit.
+struct SequencerState: Sendable {
+    var state: LedgerState
+    var frontier: MerkleFrontier
+    var chainHead: [UInt8]
+    var checkpointNote: String
+    var checkpointRoot: [UInt8]
+    var lastLoggedAt: Int64
+}

@@ -1,0 +1,70 @@
+/// Why an event or request was refused: a stable slug (RFC 9457 problem type), an HTTP status, and a
+/// sentence naming what is wrong, with the field and log index where they apply.
+public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The problem kinds, each with a stable slug used in `urn:custody:problem:<slug>`.
+    public enum Kind: String, Sendable, Equatable, CaseIterable {
+        case invalidJSON = "invalid-json"
+        case numberOutOfRange = "number-out-of-range"
+        case invalidEnvelope = "invalid-envelope"
+        case invalidEvent = "invalid-event"
+        case badSignature = "bad-signature"
+        case unknownKey = "unknown-key"
+        case notFound = "not-found"
+        case invalidParameter = "invalid-parameter"
+        case payloadTooLarge = "payload-too-large"
+        case shuttingDown = "shutting-down"
+        case storageFailure = "storage-failure"
+
+        /// The HTTP status this kind maps to.
+        public var status: Int {
+            switch self {
+            case .invalidJSON, .numberOutOfRange, .invalidEnvelope, .invalidEvent, .badSignature, .invalidParameter: 400
+            case .unknownKey: 403
+            case .notFound: 404
+            case .payloadTooLarge: 413
+            case .shuttingDown, .storageFailure: 503
+            }
+        }
+
+        /// A short title for the problem document.
+        public var title: String {
+            switch self {
+            case .invalidJSON: "Invalid JSON"
+            case .numberOutOfRange: "Number out of range"
+            case .invalidEnvelope: "Invalid envelope"
+            case .invalidEvent: "Invalid event"
+            case .badSignature: "Signature does not verify"
+            case .unknownKey: "Unknown key"
+            case .notFound: "Not found"
+            case .invalidParameter: "Invalid parameter"
+            case .payloadTooLarge: "Payload too large"
+            case .shuttingDown: "Shutting down"
+            case .storageFailure: "Storage failure"
+            }
+        }
+    }
+
+    /// What kind of problem.
+    public let kind: Kind
+    /// One sentence naming what is wrong.
+    public let detail: String
+    /// JSON pointer of the offending field, when one is to blame.
+    public var pointer: String?
+    /// A log index the problem concerns (a conflicting or referenced entry).
+    public var logIndex: UInt64?
+
+    /// A problem of `kind` with a detail sentence.
+    public init(_ kind: Kind, _ detail: String, pointer: String? = nil, logIndex: UInt64? = nil) {
+        self.kind = kind
+        self.detail = detail
+        self.pointer = pointer
+        self.logIndex = logIndex
+    }
+
+    /// `<slug>: <detail>` plus the field, for logs and the CLI.
+    public var description: String {
+        var s = "\(kind.rawValue): \(detail)"
+        if let pointer { s += " (at \(pointer))" }
+        return s
+    }
+}

@@ -1,0 +1,323 @@
+import CustodyCrypto
+import CustodyLog
+import CustodyModel
+import CustodyStore
+import Foundation
+
+/// Where an auditor reads a log from: a daemon over HTTP, or the SQLite file itself.
+public protocol AuditSource: Sendable {
+    /// The latest signed checkpoint note.
+    func latestCheckpoint() async throws -> String
+    /// Up to `limit` entries from `start`, in order (a source may return fewer).
+    func entries(start: UInt64, limit: Int) async throws -> [LogEntry]
+    /// A consistency proof between two sizes, when the source serves proofs (a daemon); nil otherwise.
+    func consistencyProof(first: UInt64, second: UInt64) async throws -> [[UInt8]]?
+    /// The store itself, when auditing a database file: its tree nodes, every signed checkpoint and its
+    /// derived tables are checked too.
+    var store: LogStore? { get }
+}
+
+/// What to check beyond the log itself.
+public struct AuditOptions: Sendable {
+    /// The log's verifier key to pin. Without it the key named by the genesis entry is trusted.
+    public var logKey: NoteVerifier?
+    /// An earlier signed checkpoint (note text) that the current log must extend.
+    public var since: String?
+    /// Entries per parallel verification chunk; bounds memory.
+    public var chunkSize: Int
+    /// Called after each chunk with the number of entries verified.
+    public var progress: (@Sendable (UInt64, UInt64) -> Void)?
+
+    /// Options with defaults.
+    public init(logKey: NoteVerifier? = nil, since: String? = nil, chunkSize: Int = 2048,
+                progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) {
+        self.logKey = logKey
+        self.since = since
+        self.chunkSize = chunkSize
+        self.progress = progress
+    }
+}
+
+/// The first thing found wrong in a log, with the index where it was found when there is one.
+public struct AuditFailure: Error, Sendable, CustomStringConvertible {
+    /// The first bad index, or nil for a problem with the log as a whole (its checkpoint, its size).
+    public let index: UInt64?
+    /// What is wrong.
+    public let reason: String
+
+    init(_ index: UInt64?, _ reason: String) {
+        self.index = index
+        self.reason = reason
+    }
+
+    /// `index N: reason` or the reason alone.
+    public var description: String { index.map { "index \($0): \(reason)" } ?? reason }
+}
+
+/// What an audit established.
+public struct AuditReport: Sendable {
+    /// Entries replayed and verified.
+    public var treeSize: UInt64
+    /// Root hash recomputed from the entries, equal to the latest checkpoint's.
+    public var root: [UInt8]
+    /// The verified latest checkpoint note.
+    public var checkpoint: String
+    /// The log key the checkpoint was verified with.
+    public var logKey: String
+    /// Whether that key was pinned by the caller (rather than taken from the genesis entry).
+    public var logKeyPinned: Bool
+    /// Signed checkpoints checked against the replayed tree (all of them, for a database).
+    public var checkpointsChecked: Int
+    /// Registered keys at the end of the log.
+    public var registeredKeys: Int
+    /// Size of the earlier checkpoint shown to be a prefix, if one was given.
+    public var consistentWith: UInt64?
+}
+
+/// Replays a log from its first entry and checks everything an outsider can: every signature, leaf hash,
+/// chain hash and rule; the Merkle root against the signed checkpoint; consistency with an earlier
+/// checkpoint; and, for a database file, every stored tree node and checkpoint. Streams in chunks, so
+/// memory does not grow with the log.
+public struct LogAuditor: Sendable {
+    let source: any AuditSource
+    let options: AuditOptions
+
+    /// An auditor of `source`.
+    public init(source: any AuditSource, options: AuditOptions = AuditOptions()) {
+        self.source = source
+        self.options = options
+    }
+
+    /// Runs the audit; throws `AuditFailure` at the first problem.
+    public func run() async throws -> AuditReport {
+        let note = try await source.latestCheckpoint()
+        guard let first = try await source.entries(start: 0, limit: 1).first else {
+            throw AuditFailure(0, "the log has no genesis entry")
+        }
+        let verifier: NoteVerifier
+        if let pinned = options.logKey {
+            verifier = pinned
+        } else {
+            let genesis: Genesis
+            do { genesis = try Genesis(try EventEnvelope.parse(first.leafInput)) } catch {
+                throw AuditFailure(0, "genesis entry is malformed: \(error)")
+            }
+            do { verifier = try NoteVerifier(encoded: genesis.logKey) } catch {
+                throw AuditFailure(0, "genesis names an invalid log key: \(error)")
+            }
+        }
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint.open(note, verifier: verifier) } catch {
+            throw AuditFailure(nil, "latest checkpoint: \(error)")
+        }
+        var since: Checkpoint?
+        if let text = options.since {
+            do { since = try Checkpoint.open(text, verifier: verifier) } catch {
+                throw AuditFailure(nil, "earlier checkpoint (--since): \(error)")
+            }
+            if since!.size > checkpoint.size {
+                throw AuditFailure(checkpoint.size, "the log has \(checkpoint.size) entries but an earlier checkpoint signed \(since!.size): it was truncated or forked")
+            }
+        }
+
+        var replay = Replay(verifier: verifier, store: source.store, since: since)
+        var next: UInt64 = 0
+        let size = checkpoint.size
+        while next < size {
+            var chunk: [LogEntry] = []
+            let want = Int(min(UInt64(options.chunkSize), size - next))
+            while chunk.count < want {
+                let page = try await source.entries(start: next + UInt64(chunk.count), limit: want - chunk.count)
+                guard !page.isEmpty else {
+                    throw AuditFailure(next + UInt64(chunk.count),
+                                       "the log ends at \(next + UInt64(chunk.count)) entries but its checkpoint signs \(size): truncated")
+                }
+                chunk += page
+            }
+            try replay.apply(chunk, expectedStart: next)
+            next += UInt64(chunk.count)
+            options.progress?(next, size)
+        }
+        if size == 0 {
+            throw AuditFailure(nil, "the latest checkpoint is for an empty log")
+        }
+        let root = replay.frontier.root
+        guard root == checkpoint.root else {
+            throw AuditFailure(size - 1, "the Merkle root of the \(size) entries differs from the latest signed checkpoint")
+        }
+        if let store = source.store {
+            try replay.finishDeepChecks(store: store, size: size)
+        }
+        if let since, since.size < size, let proof = try await source.consistencyProof(first: since.size, second: size) {
+            do {
+                try Merkle.verifyConsistency(first: since.size, second: size, firstRoot: since.root,
+                                             secondRoot: checkpoint.root, proof: proof)
+            } catch {
+                throw AuditFailure(nil, "the served consistency proof from \(since.size) to \(size) is wrong: \(error)")
+            }
+        }
+        if let pinned = options.logKey, replay.state.logKey != pinned.encoded {
+            throw AuditFailure(0, "the genesis entry names log key \(replay.state.logKey ?? "none"), not the pinned \(pinned.encoded)")
+        }
+        return AuditReport(treeSize: size, root: root, checkpoint: note, logKey: verifier.encoded,
+                           logKeyPinned: options.logKey != nil, checkpointsChecked: replay.checkpointsChecked,
+                           registeredKeys: replay.state.keys.count, consistentWith: since?.size)
+    }
+}
+
+/// The sequential fold of an audit, fed chunk by chunk.
+struct Replay {
+    let verifier: NoteVerifier
+    let store: LogStore?
+    let since: Checkpoint?
+    var state = LedgerState()
+    var frontier = MerkleFrontier()
+    var chain = HashChain.start
+    var lastLoggedAt: Int64 = .min
+    var checkpointsChecked = 1
+    let seen: EventIDSet
+
+    init(verifier: NoteVerifier, store: LogStore?, since: Checkpoint?) {
+        self.verifier = verifier
+        self.store = store
+        self.since = since
+        seen = try! EventIDSet()
+    }
+
+    private struct Parsed: Sendable {
+        let envelope: EventEnvelope?
+        let error: String?
+        let check: SignatureCheck
+    }
+
+    mutating func apply(_ chunk: [LogEntry], expectedStart: UInt64) throws {
+        let keys = state.keys
+        // Parse, re-canonicalise and check signatures on all cores.
+        let parsed = ParallelVerifier.map(chunk) { entry -> Parsed in
+            let envelope: EventEnvelope
+            do { envelope = try EventEnvelope.parse(entry.leafInput) } catch {
+                return Parsed(envelope: nil, error: "stored bytes are not a valid envelope: \(error)", check: .invalid)
+            }
+            guard envelope.leafInput == entry.leafInput else {
+                return Parsed(envelope: nil, error: "stored bytes are not in canonical form", check: .invalid)
+            }
+            guard let record = keys[envelope.keyID] else { return Parsed(envelope: envelope, error: nil, check: .deferred) }
+            let ok = (try? PublicKey(bytes: record.publicKey))?.isValidSignature(envelope.signature, for: envelope.canonicalBody) ?? false
+            return Parsed(envelope: envelope, error: nil, check: ok ? .valid : .invalid)
+        }
+        var storedIDs: [UInt64: [UInt8]] = [:]
+        var checkpoints: [(size: UInt64, note: String)] = []
+        if let store {
+            let last = expectedStart + UInt64(chunk.count)
+            (storedIDs, checkpoints) = try store.read {
+                (try $0.storedEventIDs(start: expectedStart, count: chunk.count),
+                 try $0.checkpoints(after: expectedStart, through: last))
+            }
+        }
+        var nextCheckpoint = 0
+        for (offset, entry) in chunk.enumerated() {
+            let index = expectedStart + UInt64(offset)
+            guard entry.index == index else {
+                throw AuditFailure(index, "expected entry \(index) but the log gave \(entry.index): rows deleted or reordered")
+            }
+            let p = parsed[offset]
+            guard let envelope = p.envelope else { throw AuditFailure(index, p.error!) }
+            let leafHash = Merkle.leafHash(entry.leafInput)
+            guard leafHash == entry.leafHash else { throw AuditFailure(index, "stored leaf hash does not match the entry's bytes") }
+            chain = HashChain.next(previous: chain, leafHash: leafHash)
+            guard chain == entry.chainHash else {
+                throw AuditFailure(index, "stored chain hash does not match the chain of entries 0...\(index)")
+            }
+            guard entry.loggedAtMillis >= lastLoggedAt else { throw AuditFailure(index, "loggedAt goes backwards") }
+            lastLoggedAt = entry.loggedAtMillis
+            if store != nil, storedIDs[index] != envelope.eventID {
+                throw AuditFailure(index, "stored event id does not match the entry's body")
+            }
+            if let earlier = try seen.insert(envelope.eventID, index: index) {
+                throw AuditFailure(index, "event \(envelope.eventIDHex) was already logged at index \(earlier)")
+            }
+            do {
+                let key = try state.signingKey(for: envelope)
+                if p.check == .invalid || (p.check == .deferred && !key.isValidSignature(envelope.signature, for: envelope.canonicalBody)) {
+                    throw LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)")
+                }
+                _ = try state.apply(envelope)
+            } catch let error as LedgerError {
+                throw AuditFailure(index, "an event the rules refuse was logged: \(error)")
+            }
+            let completed = frontier.append(leafHash: leafHash)
+            if let store {
+                for node in completed {
+                    let stored = try store.read { try $0.storedNode(level: node.level, index: node.index) }
+                    guard stored == node.hash else {
+                        throw AuditFailure(index, "stored tree node level \(node.level) index \(node.index) is \(stored == nil ? "missing" : "wrong")")
+                    }
+                }
+            }
+            while nextCheckpoint < checkpoints.count && checkpoints[nextCheckpoint].size == frontier.size {
+                try check(note: checkpoints[nextCheckpoint].note, index: index)
+                nextCheckpoint += 1
+            }
+            if let since, since.size == frontier.size, since.root != frontier.root {
+                throw AuditFailure(index, "the log's first \(since.size) entries do not match the earlier checkpoint: the log was rewritten")
+            }
+        }
+        if nextCheckpoint < checkpoints.count {
+            throw AuditFailure(checkpoints[nextCheckpoint].size - 1, "a stored checkpoint does not match its tree size")
+        }
+    }
+
+    private mutating func check(note: String, index: UInt64) throws {
+        let cp: Checkpoint
+        do { cp = try Checkpoint.open(note, verifier: verifier) } catch {
+            throw AuditFailure(index, "stored checkpoint for size \(index + 1): \(error)")
+        }
+        guard cp.size == frontier.size, cp.root == frontier.root else {
+            throw AuditFailure(index, "stored checkpoint for size \(cp.size) does not match the replayed tree")
+        }
+        checkpointsChecked += 1
+    }
+
+    /// Checks that the database holds nothing beyond what the replay derived.
+    func finishDeepChecks(store: LogStore, size: UInt64) throws {
+        let (entries, nodes, keys, latest) = try store.read {
+            (try $0.entryCount(), try $0.nodeCount(), try $0.keys(), try $0.treeSize())
+        }
+        guard entries == size else {
+            throw AuditFailure(size, "the database has \(entries) entries but its latest checkpoint signs \(size): rows added by hand")
+        }
+        guard latest == size else { throw AuditFailure(nil, "checkpoint table disagrees with the latest checkpoint") }
+        let expectedNodes = size - UInt64(size.nonzeroBitCount)
+        guard nodes == expectedNodes else {
+            throw AuditFailure(nil, "the database has \(nodes) tree nodes, the tree needs \(expectedNodes)")
+        }
+        let derived = Set(state.keys.values.map { "\($0.keyID)/\($0.participant)/\($0.registeredAt)" })
+        let stored = Set(keys.map { "\($0.keyID)/\($0.participant)/\($0.registeredAt)" })
+        guard derived == stored else { throw AuditFailure(nil, "the key registry table differs from the keys registered in the log") }
+    }
+}
+
+/// Audits a local database file.
+public struct DatabaseAuditSource: AuditSource {
+    /// The store, opened read-only.
+    public let store: LogStore?
+
+    /// Opens `path` read-only.
+    public init(path: String) throws { store = try LogStore(readOnlyPath: path) }
+
+    /// The latest stored checkpoint.
+    public func latestCheckpoint() async throws -> String {
+        guard let latest = try store!.read({ try $0.latestCheckpoint() }) else {
+            throw AuditFailure(nil, "the database has no signed checkpoint")
+        }
+        return latest.note
+    }
+
+    /// Entries from the file.
+    public func entries(start: UInt64, limit: Int) async throws -> [LogEntry] {
+        try store!.read { try $0.entries(start: start, limit: limit) }
+    }
+
+    /// The replay recomputes every root itself; no proofs needed.
+    public func consistencyProof(first: UInt64, second: UInt64) async throws -> [[UInt8]]? { nil }
+}

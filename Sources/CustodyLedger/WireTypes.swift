@@ -1,0 +1,200 @@
+import CustodyCrypto
+import CustodyLog
+
+/// What a participant gets back for an appended event: where it is, and proof that it is in a signed tree.
+public struct Receipt: Codable, Sendable, Equatable {
+    /// Log index of the event.
+    public var index: UInt64
+    /// Lowercase hex SHA-256 of the canonical body.
+    public var eventId: String
+    /// Base64 RFC 9162 leaf hash.
+    public var leafHash: String
+    /// Base64 chain hash.
+    public var chainHash: String
+    /// When the log sequenced it (RFC 3339, milliseconds).
+    public var loggedAt: String
+    /// True when the event was already in the log and this is its original receipt.
+    public var duplicate: Bool
+    /// The signed checkpoint (C2SP note) the proof is against.
+    public var checkpoint: String
+    /// Inclusion proof of the leaf in the checkpoint's tree.
+    public var inclusionProof: InclusionProof
+}
+
+/// RFC 9162 inclusion proof as served: `{"leafIndex","treeSize","auditPath"}`.
+public struct InclusionProof: Codable, Sendable, Equatable {
+    /// Index of the leaf.
+    public var leafIndex: UInt64
+    /// Size of the tree the proof is for.
+    public var treeSize: UInt64
+    /// Base64 hashes from the leaf up.
+    public var auditPath: [String]
+
+    /// A proof from raw hashes.
+    public init(leafIndex: UInt64, treeSize: UInt64, path: [[UInt8]]) {
+        self.leafIndex = leafIndex
+        self.treeSize = treeSize
+        auditPath = path.map { Base64.encode($0) }
+    }
+
+    /// The raw path; nil when a node is not base64.
+    public var path: [[UInt8]]? {
+        var out: [[UInt8]] = []
+        for p in auditPath {
+            guard let raw = Base64.decode(p) else { return nil }
+            out.append(raw)
+        }
+        return out
+    }
+}
+
+/// RFC 9162 consistency proof as served: `{"first","second","consistency"}`.
+public struct ConsistencyProof: Codable, Sendable, Equatable {
+    /// The earlier tree size.
+    public var first: UInt64
+    /// The later tree size.
+    public var second: UInt64
+    /// Base64 hashes.
+    public var consistency: [String]
+
+    /// A proof from raw hashes.
+    public init(first: UInt64, second: UInt64, path: [[UInt8]]) {
+        self.first = first
+        self.second = second
+        consistency = path.map { Base64.encode($0) }
+    }
+
+    /// The raw path; nil when a node is not base64.
+    public var path: [[UInt8]]? {
+        var out: [[UInt8]] = []
+        for p in consistency {
+            guard let raw = Base64.decode(p) else { return nil }
+            out.append(raw)
+        }
+        return out
+    }
+}
+
+/// One log entry on the wire, shaped like RFC 6962 get-entries.
+public struct EntryDTO: Codable, Sendable, Equatable {
+    /// Log index.
+    public var index: UInt64
+    /// Base64 of the exact stored bytes.
+    public var leafInput: String
+    /// Base64 leaf hash.
+    public var leafHash: String
+    /// Base64 chain hash.
+    public var chainHash: String
+    /// RFC 3339 time it was logged.
+    public var loggedAt: String
+
+    /// The wire form of a stored entry.
+    public init(_ e: LogEntry) {
+        index = e.index
+        leafInput = Base64.encode(e.leafInput)
+        leafHash = Base64.encode(e.leafHash)
+        chainHash = Base64.encode(e.chainHash)
+        loggedAt = RFC3339.format(millis: e.loggedAtMillis)
+    }
+
+    /// Back to a `LogEntry`; nil when a field is not well-formed.
+    public var logEntry: LogEntry? {
+        guard let input = Base64.decode(leafInput), let leaf = Base64.decode(leafHash),
+              let chain = Base64.decode(chainHash), let millis = RFC3339.millis(loggedAt)
+        else { return nil }
+        return LogEntry(index: index, leafInput: input, leafHash: leaf, chainHash: chain, loggedAtMillis: millis)
+    }
+}
+
+/// A page of entries.
+public struct EntriesPage: Codable, Sendable {
+    /// Entries in index order.
+    public var entries: [EntryDTO]
+    /// A page from entries.
+    public init(entries: [EntryDTO]) { self.entries = entries }
+}
+
+/// RFC 9457 problem details, with our extension members.
+public struct Problem: Codable, Sendable, Equatable {
+    /// `urn:custody:problem:<slug>`.
+    public var type: String
+    /// Short title of the kind.
+    public var title: String
+    /// HTTP status.
+    public var status: Int
+    /// What is wrong in this case.
+    public var detail: String
+    /// JSON pointer to the offending field.
+    public var pointer: String?
+    /// Position in a batch.
+    public var item: Int?
+    /// A log index the problem concerns.
+    public var logIndex: UInt64?
+
+    /// The problem document for a ledger error.
+    public init(_ error: LedgerError, item: Int? = nil) {
+        type = "urn:custody:problem:\(error.kind.rawValue)"
+        title = error.kind.title
+        status = error.kind.status
+        detail = error.detail
+        pointer = error.pointer
+        self.item = item
+        logIndex = error.logIndex
+    }
+
+    /// The slug from the type URI.
+    public var slug: String { type.hasPrefix("urn:custody:problem:") ? String(type.dropFirst(20)) : type }
+}
+
+/// One item of a batch response.
+public struct BatchItemResult: Codable, Sendable {
+    /// `accepted` or `rejected`.
+    public var status: String
+    /// The receipt when accepted.
+    public var receipt: Receipt?
+    /// The problem when rejected.
+    public var problem: Problem?
+
+    /// The wire form of one submission's outcome.
+    public init(_ result: Result<Receipt, LedgerError>, item: Int) {
+        switch result {
+        case .success(let r):
+            status = "accepted"
+            receipt = r
+        case .failure(let e):
+            status = "rejected"
+            problem = Problem(e, item: item)
+        }
+    }
+}
+
+/// The response to a batch submission, in the order submitted.
+public struct BatchResult: Codable, Sendable {
+    /// One result per submitted envelope.
+    public var results: [BatchItemResult]
+    /// A batch result from item results.
+    public init(results: [BatchItemResult]) { self.results = results }
+}
+
+/// `GET /healthz`.
+public struct Health: Codable, Sendable {
+    /// `ok`.
+    public var status: String
+    /// Current tree size.
+    public var treeSize: UInt64
+    /// A health document.
+    public init(status: String, treeSize: UInt64) {
+        self.status = status
+        self.treeSize = treeSize
+    }
+}
+
+extension Problem {
+    /// A problem not tied to a ledger error (unknown route, internal error).
+    public init(type: String, title: String, status: Int, detail: String) {
+        self.type = type
+        self.title = title
+        self.status = status
+        self.detail = detail
+    }
+}

@@ -1,0 +1,403 @@
+import Foundation
+
+/// RFC 8785 JSON Canonicalization Scheme (JCS): the exact bytes that the ledger hashes and signs.
+///
+/// The output has no whitespace; object members are sorted by their keys' UTF-16 code units; strings
+/// escape only `"`, `\` and U+0000–U+001F (as `\b \t \n \f \r` or lowercase `\u00xx`) and keep every other
+/// character, including U+2028/U+2029 and non-ASCII, as literal UTF-8; numbers are printed as
+/// ECMAScript's `Number.prototype.toString` prints them (shortest round-trip digits, `1e+21`, `1e-7`,
+/// `-0` as `0`, integers without `.0`).
+public enum CanonicalJSON {
+    /// RFC 8785 canonical bytes of a value.
+    ///
+    /// Precondition: every number is finite (JSON has no NaN or infinity); values from ``JSONParser``
+    /// always are. Recursion depth equals the value's nesting depth.
+    public static func encode(_ value: JSONValue) -> [UInt8] {
+        var writer = ByteWriter(capacity: 512)
+        defer { writer.deallocate() }
+        write(value, into: &writer)
+        return writer.bytes()
+    }
+
+    /// Appends the canonical bytes of `value` to `out`, e.g. to build a larger buffer.
+    public static func encode(_ value: JSONValue, into out: inout [UInt8]) {
+        var writer = ByteWriter(capacity: 512)
+        defer { writer.deallocate() }
+        write(value, into: &writer)
+        writer.append(to: &out)
+    }
+
+    /// Parse strictly, then encode canonically. Throws what ``JSONParser`` throws for the same input
+    /// with the default depth limit; `numbers` is the parser's ``JSONParser/NumberPolicy``.
+    public static func canonicalize(
+        _ bytes: [UInt8], numbers: JSONParser.NumberPolicy = .safeIntegers
+    ) throws(JSONParseError) -> [UInt8] {
+        let value = try JSONParser.parse(bytes, numbers: numbers)
+        var writer = ByteWriter(capacity: bytes.count + 64)
+        defer { writer.deallocate() }
+        write(value, into: &writer)
+        return writer.bytes()
+    }
+
+    /// Parse strictly, then encode canonically, from `Data`.
+    public static func canonicalize(
+        _ data: Data, numbers: JSONParser.NumberPolicy = .safeIntegers
+    ) throws(JSONParseError) -> [UInt8] {
+        let value = try JSONParser.parse(data, numbers: numbers)
+        var writer = ByteWriter(capacity: data.count + 64)
+        defer { writer.deallocate() }
+        write(value, into: &writer)
+        return writer.bytes()
+    }
+
+    /// Whether key `a` sorts before key `b` in JCS order (by UTF-16 code units, not by scalars).
+    public static func keyPrecedes(_ a: String, _ b: String) -> Bool {
+        withUTF8Bytes(a) { x in withUTF8Bytes(b) { y in utf16Less(x, y) } }
+    }
+
+    // MARK: - Implementation
+
+    /// A growable output buffer written through a raw pointer (no per-byte uniqueness checks).
+    struct ByteWriter {
+        private(set) var base: UnsafeMutablePointer<UInt8>
+        private(set) var count = 0
+        private var capacity: Int
+
+        init(capacity: Int) {
+            self.capacity = max(capacity, 16)
+            base = .allocate(capacity: self.capacity)
+        }
+
+        func deallocate() { base.deallocate() }
+
+        func bytes() -> [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+        func append(to out: inout [UInt8]) { out.append(contentsOf: UnsafeBufferPointer(start: base, count: count)) }
+
+        @inline(__always) mutating func reserve(_ extra: Int) {
+            if count + extra > capacity { grow(count + extra) }
+        }
+
+        @inline(never) mutating func grow(_ needed: Int) {
+            let newCapacity = max(needed, capacity * 2)
+            let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            newBase.update(from: base, count: count)
+            base.deallocate()
+            base = newBase
+            capacity = newCapacity
+        }
+
+        @inline(__always) mutating func byte(_ b: UInt8) {
+            if count == capacity { grow(count + 1) }
+            base[count] = b
+            count += 1
+        }
+
+        /// Appends without a capacity check; call ``reserve(_:)`` first.
+        @inline(__always) mutating func unsafeByte(_ b: UInt8) {
+            base[count] = b
+            count += 1
+        }
+
+        @inline(__always) mutating func bytes(_ p: UnsafeBufferPointer<UInt8>) {
+            guard let source = p.baseAddress else { return }
+            reserve(p.count)
+            (base + count).update(from: source, count: p.count)
+            count += p.count
+        }
+
+        @inline(__always) mutating func bytes(_ p: UnsafeRawBufferPointer) {
+            bytes(p.bindMemory(to: UInt8.self))
+        }
+    }
+
+    static func write(_ value: JSONValue, into w: inout ByteWriter) {
+        switch value {
+        case .null:
+            w.reserve(4)
+            w.unsafeByte(0x6E); w.unsafeByte(0x75); w.unsafeByte(0x6C); w.unsafeByte(0x6C)  // null
+        case .bool(true):
+            w.reserve(4)
+            w.unsafeByte(0x74); w.unsafeByte(0x72); w.unsafeByte(0x75); w.unsafeByte(0x65)  // true
+        case .bool(false):
+            w.reserve(5)
+            w.unsafeByte(0x66); w.unsafeByte(0x61); w.unsafeByte(0x6C); w.unsafeByte(0x73); w.unsafeByte(0x65)  // false
+        case .number(let d):
+            writeNumber(d, into: &w)
+        case .string(let s):
+            writeString(s, into: &w)
+        case .array(let elements):
+            w.byte(0x5B)
+            elements.withUnsafeBufferPointer { elements in
+                for i in elements.indices {
+                    if i > 0 { w.byte(0x2C) }
+                    write(elements[i], into: &w)
+                }
+            }
+            w.byte(0x5D)
+        case .object(let object):
+            writeObject(object, into: &w)
+        }
+    }
+
+    /// A member's place in the sort: the first 8 bytes of its key, mapped so that integer order is
+    /// UTF-16 order (see ``utf16Weight(_:)``), and its position. Equal prefixes fall back to a full compare.
+    struct SortEntry {
+        var prefix: UInt64
+        var index: Int
+    }
+
+    @inline(__always)
+    static func sortPrefix(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var x: UInt64 = 0
+        let n = min(key.count, 8)
+        for j in 0..<n { x |= UInt64(utf16Weight(key[j])) << (56 - 8 * j) }
+        return x
+    }
+
+    static func writeObject(_ object: JSONObject, into w: inout ByteWriter) {
+        object.members.withUnsafeBufferPointer { members in
+            let n = members.count
+            w.byte(0x7B)
+            if n == 1 {
+                writeString(members[0].key, into: &w)
+                w.byte(0x3A)
+                write(members[0].value, into: &w)
+            } else if n > 1 {
+                withUnsafeTemporaryAllocation(of: SortEntry.self, capacity: n) { entries in
+                    for i in 0..<n {
+                        let prefix = withUTF8Bytes(members[i].key) { sortPrefix($0) }
+                        (entries.baseAddress! + i).initialize(to: SortEntry(prefix: prefix, index: i))
+                    }
+                    func less(_ a: SortEntry, _ b: SortEntry) -> Bool {
+                        if a.prefix != b.prefix { return a.prefix < b.prefix }
+                        return keyPrecedes(members[a.index].key, members[b.index].key)
+                    }
+                    var sorted = true
+                    for i in 1..<n where !less(entries[i - 1], entries[i]) {
+                        sorted = false
+                        break
+                    }
+                    if !sorted {
+                        if n <= 24 {  // insertion sort: few members, usually nearly sorted
+                            for i in 1..<n {
+                                let e = entries[i]
+                                var j = i
+                                while j > 0, less(e, entries[j - 1]) {
+                                    entries[j] = entries[j - 1]
+                                    j -= 1
+                                }
+                                entries[j] = e
+                            }
+                        } else {
+                            var buffer = entries
+                            buffer.sort(by: less)
+                        }
+                    }
+                    for k in 0..<n {
+                        if k > 0 { w.byte(0x2C) }
+                        let i = entries[k].index
+                        writeString(members[i].key, into: &w)
+                        w.byte(0x3A)
+                        write(members[i].value, into: &w)
+                    }
+                }
+            }
+            w.byte(0x7D)
+        }
+    }
+
+    /// UTF-16 order of two UTF-8 strings. UTF-8 byte order is scalar order, which equals UTF-16 order
+    /// except that U+E000–U+FFFF sort *after* supplementary scalars in UTF-16 (whose high surrogates are
+    /// D800–DBFF). Both strings are equal up to the first differing byte, so that byte is either a lead
+    /// byte in both or a continuation byte in both; lifting the leads EE/EF (U+E000–U+FFFF) above F0–F4
+    /// (supplementary) gives UTF-16 order.
+    @inline(__always)
+    static func utf16Less(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = min(a.count, b.count)
+        var i = 0
+        while i < n {
+            let x = a[i]
+            let y = b[i]
+            if x != y {
+                return utf16Weight(x) < utf16Weight(y)
+            }
+            i += 1
+        }
+        return a.count < b.count
+    }
+
+    /// Maps a UTF-8 byte so that byte order becomes UTF-16 order: EE/EF → FE/FF. Only lead bytes can be
+    /// EE or EF (continuation bytes are 80–BF), and F5–FF never occur in UTF-8, so the map is safe to
+    /// apply to every byte.
+    @inline(__always)
+    static func utf16Weight(_ byte: UInt8) -> UInt8 {
+        byte == 0xEE || byte == 0xEF ? byte &+ 0x10 : byte
+    }
+
+    static func writeString(_ string: String, into w: inout ByteWriter) {
+        withUTF8Bytes(string) { bytes in
+            // Worst case every byte becomes \u00xx (6 bytes), plus the quotes.
+            w.reserve(bytes.count + 2)
+            w.unsafeByte(0x22)
+            var runStart = 0
+            var i = 0
+            while i < bytes.count {
+                // Skip 8 bytes at a time while none needs escaping (the common case).
+                if i + 8 <= bytes.count,
+                   !needsEscape(UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
+                }
+                let b = bytes[i]
+                i += 1
+                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+                let at = i - 1
+                if runStart < at {
+                    w.bytes(UnsafeBufferPointer(rebasing: bytes[runStart..<at]))
+                }
+                runStart = i
+                w.reserve(6 + bytes.count - at)
+                w.unsafeByte(0x5C)
+                switch b {
+                case 0x22: w.unsafeByte(0x22)
+                case 0x5C: w.unsafeByte(0x5C)
+                case 0x08: w.unsafeByte(0x62)  // \b
+                case 0x09: w.unsafeByte(0x74)  // \t
+                case 0x0A: w.unsafeByte(0x6E)  // \n
+                case 0x0C: w.unsafeByte(0x66)  // \f
+                case 0x0D: w.unsafeByte(0x72)  // \r
+                default:  // \u00xx, lowercase hex
+                    let hex: StaticString = "0123456789abcdef"
+                    w.unsafeByte(0x75); w.unsafeByte(0x30); w.unsafeByte(0x30)
+                    w.unsafeByte(hex.utf8Start[Int(b >> 4)])
+                    w.unsafeByte(hex.utf8Start[Int(b & 0x0F)])
+                }
+            }
+            if runStart < bytes.count {
+                w.bytes(UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            }
+            w.byte(0x22)
+        }
+    }
+
+    /// Whether any of the 8 bytes is below 0x20, a quote or a backslash (SWAR; exact as a yes/no answer).
+    @inline(__always)
+    static func needsEscape(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        let control = (x &- ones &* 0x20) & ~x & highs  // some byte < 0x20
+        return control | hasZeroByte(x ^ (ones &* 0x22)) | hasZeroByte(x ^ (ones &* 0x5C)) != 0
+    }
+
+    static func writeNumber(_ d: Double, into w: inout ByteWriter) {
+        precondition(d.isFinite, "JSON cannot represent the number \(d)")
+        if d == 0 {  // 0 and -0
+            w.byte(0x30)
+            return
+        }
+        let magnitude = d.magnitude
+        if magnitude < 9_007_199_254_740_992, magnitude.rounded(.towardZero) == magnitude {
+            if d < 0 { w.byte(0x2D) }
+            writeDecimal(UInt64(magnitude), into: &w)
+            return
+        }
+        writeECMAScript(d, into: &w)
+    }
+
+    static func writeDecimal(_ value: UInt64, into w: inout ByteWriter) {
+        if value < 10 {
+            w.byte(0x30 &+ UInt8(value))
+            return
+        }
+        var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &storage) { raw in
+            var i = raw.count
+            var x = value
+            while x > 0 {
+                i -= 1
+                raw[i] = 0x30 &+ UInt8(x % 10)
+                x /= 10
+            }
+            w.bytes(UnsafeRawBufferPointer(rebasing: raw[i...]))
+        }
+    }
+
+    /// Number::toString for non-integers and huge integers, from Swift's shortest round-trip digits
+    /// (`Double.description` chooses the shortest digit string that round-trips and, among those, the
+    /// closest to the exact value, as ECMAScript requires); only the layout is redone here.
+    static func writeECMAScript(_ d: Double, into w: inout ByteWriter) {
+        let text = d.description  // e.g. "0.1", "1e-07", "1.7976931348623157e+308", "333333333.3333332"
+        withUTF8Bytes(text) { s in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: s.count) { digits in
+                var k = 0  // digits collected
+                var pointAt = -1
+                var exponent = 0
+                var i = 0
+                if s[0] == 0x2D {
+                    w.byte(0x2D)
+                    i = 1
+                }
+                while i < s.count {
+                    let c = s[i]
+                    if c >= 0x30, c <= 0x39 {
+                        digits[k] = c
+                        k += 1
+                    } else if c == 0x2E {
+                        pointAt = k
+                    } else if c == 0x65 || c == 0x45 {  // e
+                        i += 1
+                        var negative = false
+                        if s[i] == 0x2D || s[i] == 0x2B {
+                            negative = s[i] == 0x2D
+                            i += 1
+                        }
+                        while i < s.count {
+                            exponent = exponent * 10 + Int(s[i] - 0x30)
+                            i += 1
+                        }
+                        if negative { exponent = -exponent }
+                        break
+                    }
+                    i += 1
+                }
+                // value = 0.d1 d2 … × 10^n, with d1 ≠ 0 and no trailing zeros.
+                var n = (pointAt < 0 ? k : pointAt) + exponent
+                var lo = 0
+                while lo < k, digits[lo] == 0x30 {
+                    lo += 1
+                    n -= 1
+                }
+                var hi = k
+                while hi > lo, digits[hi - 1] == 0x30 { hi -= 1 }
+                let count = hi - lo
+                let significant = UnsafeBufferPointer(rebasing: digits[lo..<hi])
+
+                if count <= n, n <= 21 {
+                    w.bytes(significant)
+                    for _ in 0..<(n - count) { w.byte(0x30) }
+                } else if 0 < n, n <= 21 {
+                    w.bytes(UnsafeBufferPointer(rebasing: significant[0..<n]))
+                    w.byte(0x2E)
+                    w.bytes(UnsafeBufferPointer(rebasing: significant[n...]))
+                } else if -6 < n, n <= 0 {
+                    w.byte(0x30)
+                    w.byte(0x2E)
+                    for _ in 0..<(-n) { w.byte(0x30) }
+                    w.bytes(significant)
+                } else {
+                    let e = n - 1
+                    w.byte(significant[0])
+                    if count > 1 {
+                        w.byte(0x2E)
+                        w.bytes(UnsafeBufferPointer(rebasing: significant[1...]))
+                    }
+                    w.byte(0x65)
+                    w.byte(e < 0 ? 0x2D : 0x2B)
+                    writeDecimal(UInt64(e.magnitude), into: &w)
+                }
+            }
+        }
+    }
+}

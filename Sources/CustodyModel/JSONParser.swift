@@ -1,0 +1,585 @@
+import Foundation
+
+/// A strict RFC 8259 JSON parser that accepts only what RFC 8785 (JCS) can canonicalize exactly.
+///
+/// It rejects, with a precise ``JSONParseError``: any syntax extension (comments, trailing commas, single
+/// quotes, `NaN`/`Infinity`, leading zeros, `+1`, `.5`, `1.`), a byte-order mark, invalid UTF-8 anywhere,
+/// unescaped control characters in strings, `\u` escapes that form lone or mis-ordered surrogates,
+/// duplicate keys in one object, nesting deeper than `maxDepth`, and numbers that overflow to infinity or
+/// whose value is an integer beyond ±(2^53−1). Rejecting rather than repairing keeps the signed bytes
+/// unambiguous: every accepted document means the same thing to every conforming reader.
+///
+/// The parser works on raw bytes without recursion, so `maxDepth` bounds memory, not stack use.
+public struct JSONParser {
+    /// The default nesting limit (arrays and objects inside each other).
+    public static let defaultMaxDepth = 64
+
+    /// Which numbers the parser accepts. Every policy rejects numbers that overflow to infinity.
+    public enum NumberPolicy: Sendable, Equatable {
+        /// The ledger's rule (protocol "Encodings"): also reject any number whose double value is an
+        /// integer beyond ±(2^53−1), such as `9007199254740992` or `1e20`, because readers that parse it
+        /// as an integer would see a different value than the canonical form carries.
+        case safeIntegers
+        /// Plain RFC 8785: any finite number, canonicalized by its double value (so `1E30` is accepted
+        /// and becomes `1e+30`). For conformance tests and tools, not for ledger input.
+        case anyFinite
+    }
+
+    /// Parses one JSON text (a value with optional surrounding whitespace).
+    public static func parse(
+        _ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, numbers: NumberPolicy = .safeIntegers
+    ) throws(JSONParseError) -> JSONValue {
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONParseError) in try parse(buffer, maxDepth: maxDepth, numbers: numbers) }
+        }
+        return try result.get()
+    }
+
+    /// Parses one JSON text held in `data`.
+    public static func parse(
+        _ data: Data, maxDepth: Int = defaultMaxDepth, numbers: NumberPolicy = .safeIntegers
+    ) throws(JSONParseError) -> JSONValue {
+        let result = data.withUnsafeBytes { raw in
+            Result { () throws(JSONParseError) in
+                try parse(raw.bindMemory(to: UInt8.self), maxDepth: maxDepth, numbers: numbers)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Parses one JSON text from raw memory (e.g. a network buffer) without copying it first.
+    public static func parse(
+        _ buffer: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth, numbers: NumberPolicy = .safeIntegers
+    ) throws(JSONParseError) -> JSONValue {
+        try parse(buffer.bindMemory(to: UInt8.self), maxDepth: maxDepth, numbers: numbers)
+    }
+
+    /// Parses one JSON text from a typed buffer.
+    public static func parse(
+        _ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth,
+        numbers: NumberPolicy = .safeIntegers
+    ) throws(JSONParseError) -> JSONValue {
+        guard let base = buffer.baseAddress, buffer.count > 0 else {
+            throw JSONParseError(.emptyInput, at: 0)
+        }
+        var core = ParserCore(base: base, end: buffer.count, maxDepth: maxDepth,
+                              maxMagnitude: numbers == .safeIntegers ? 9_007_199_254_740_991 : .greatestFiniteMagnitude)
+        return try core.parseDocument()
+    }
+}
+
+// MARK: - Implementation
+
+private enum ASCII {
+    static let quote: UInt8 = 0x22, backslash: UInt8 = 0x5C, slash: UInt8 = 0x2F
+    static let comma: UInt8 = 0x2C, colon: UInt8 = 0x3A, minus: UInt8 = 0x2D, plus: UInt8 = 0x2B
+    static let dot: UInt8 = 0x2E, zero: UInt8 = 0x30, nine: UInt8 = 0x39
+    static let openBracket: UInt8 = 0x5B, closeBracket: UInt8 = 0x5D
+    static let openBrace: UInt8 = 0x7B, closeBrace: UInt8 = 0x7D
+    static let space: UInt8 = 0x20, tab: UInt8 = 0x09, lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
+}
+
+/// Exact powers of ten representable in a Double (10^0 … 10^22), for Clinger's fast path.
+private let exactPowersOfTen: [Double] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+]
+
+/// The length of the well-formed UTF-8 sequence starting at `p[i]` (a non-ASCII byte), or 0 if the
+/// bytes there are not well-formed (Unicode Table 3-7: no overlongs, surrogates, or values past U+10FFFF).
+@inline(__always)
+internal func wellFormedUTF8Length(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> Int {
+    let b0 = p[i]
+    if b0 < 0xC2 { return 0 }  // continuation byte, or overlong lead C0/C1
+    if b0 < 0xE0 {
+        guard i + 1 < end, p[i + 1] & 0xC0 == 0x80 else { return 0 }
+        return 2
+    }
+    if b0 < 0xF0 {
+        guard i + 2 < end else { return 0 }
+        let b1 = p[i + 1]
+        let low: UInt8 = b0 == 0xE0 ? 0xA0 : 0x80
+        let high: UInt8 = b0 == 0xED ? 0x9F : 0xBF
+        guard b1 >= low, b1 <= high, p[i + 2] & 0xC0 == 0x80 else { return 0 }
+        return 3
+    }
+    if b0 < 0xF5 {
+        guard i + 3 < end else { return 0 }
+        let b1 = p[i + 1]
+        let low: UInt8 = b0 == 0xF0 ? 0x90 : 0x80
+        let high: UInt8 = b0 == 0xF4 ? 0x8F : 0xBF
+        guard b1 >= low, b1 <= high, p[i + 2] & 0xC0 == 0x80, p[i + 3] & 0xC0 == 0x80 else { return 0 }
+        return 4
+    }
+    return 0
+}
+
+private struct Frame {
+    var isObject: Bool
+    /// Where this container's elements (or member values) start in `ParserCore.values`.
+    var valueStart: Int
+    /// Where this object's keys start in `ParserCore.keys`.
+    var keyStart: Int
+}
+
+private struct ParserCore {
+    let base: UnsafePointer<UInt8>
+    let end: Int
+    let maxDepth: Int
+    /// Largest accepted magnitude: 2^53−1 under `.safeIntegers` (every double above it is an integer).
+    let maxMagnitude: Double
+    var pos = 0
+    /// Decoding buffer for strings with escapes, reused across strings.
+    var scratch: [UInt8] = []
+    /// Open containers, innermost last.
+    var frames: [Frame] = []
+    /// Completed elements/member values of all open containers, flattened.
+    var values: [JSONValue] = []
+    /// Keys of all open objects, flattened; the last one of an object may await its value.
+    var keys: [String] = []
+    /// Exact-key sets of open objects with many members (by frame index), so that duplicate detection
+    /// stays linear; small objects compare keys directly.
+    var largeKeySets: [Int: Set<ExactKey>] = [:]
+
+    /// Objects with more keys than this get a hash set for duplicate detection.
+    static let linearKeyLimit = 16
+
+    init(base: UnsafePointer<UInt8>, end: Int, maxDepth: Int, maxMagnitude: Double) {
+        self.base = base
+        self.end = end
+        self.maxDepth = maxDepth
+        self.maxMagnitude = maxMagnitude
+        frames.reserveCapacity(8)
+        values.reserveCapacity(32)
+        keys.reserveCapacity(16)
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while pos < end {
+            let b = base[pos]
+            guard b == ASCII.space || b == ASCII.lf || b == ASCII.cr || b == ASCII.tab else { return }
+            pos += 1
+        }
+    }
+
+    /// The error for a byte that is not allowed at `i` (reporting invalid UTF-8 as such).
+    func unexpected(at i: Int) -> JSONParseError {
+        let b = base[i]
+        if b >= 0x80, wellFormedUTF8Length(base, i, end) == 0 { return JSONParseError(.invalidUTF8, at: i) }
+        return JSONParseError(.unexpectedCharacter(b), at: i)
+    }
+
+    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        if end >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF {
+            throw JSONParseError(.byteOrderMark, at: 0)
+        }
+        skipWhitespace()
+        if pos == end { throw JSONParseError(.emptyInput, at: pos) }
+
+        outer: while true {
+            // Expecting a value.
+            skipWhitespace()
+            guard pos < end else { throw JSONParseError(.unexpectedEnd, at: pos) }
+            var value: JSONValue
+            switch base[pos] {
+            case ASCII.openBrace:
+                guard frames.count < maxDepth else { throw JSONParseError(.tooDeep, at: pos) }
+                pos += 1
+                skipWhitespace()
+                if pos < end, base[pos] == ASCII.closeBrace {
+                    pos += 1
+                    value = .object(JSONObject())
+                } else {
+                    frames.append(Frame(isObject: true, valueStart: values.count, keyStart: keys.count))
+                    try parseMemberKey()
+                    continue outer
+                }
+            case ASCII.openBracket:
+                guard frames.count < maxDepth else { throw JSONParseError(.tooDeep, at: pos) }
+                pos += 1
+                skipWhitespace()
+                if pos < end, base[pos] == ASCII.closeBracket {
+                    pos += 1
+                    value = .array([])
+                } else {
+                    frames.append(Frame(isObject: false, valueStart: values.count, keyStart: keys.count))
+                    continue outer
+                }
+            case ASCII.quote:
+                value = .string(try parseString())
+            case ASCII.minus, ASCII.zero...ASCII.nine:
+                value = .number(try parseNumber())
+            case UInt8(ascii: "t"):
+                try expectLiteral("true")
+                value = .bool(true)
+            case UInt8(ascii: "f"):
+                try expectLiteral("false")
+                value = .bool(false)
+            case UInt8(ascii: "n"):
+                try expectLiteral("null")
+                value = .null
+            case ASCII.plus, ASCII.dot:  // `+1`, `.5`: number-like, so say so
+                throw JSONParseError(.invalidNumber, at: pos)
+            default:
+                throw unexpected(at: pos)
+            }
+
+            // A value is complete: attach it to its container, closing containers as they end.
+            while true {
+                guard let frame = frames.last else {
+                    skipWhitespace()
+                    if pos < end {
+                        if base[pos] >= 0x80, wellFormedUTF8Length(base, pos, end) == 0 {
+                            throw JSONParseError(.invalidUTF8, at: pos)
+                        }
+                        throw JSONParseError(.trailingData, at: pos)
+                    }
+                    return value
+                }
+                values.append(value)
+                skipWhitespace()
+                guard pos < end else { throw JSONParseError(.unexpectedEnd, at: pos) }
+                let b = base[pos]
+                if b == ASCII.comma {
+                    let commaAt = pos
+                    pos += 1
+                    skipWhitespace()
+                    if pos < end, base[pos] == (frame.isObject ? ASCII.closeBrace : ASCII.closeBracket) {
+                        throw JSONParseError(.trailingComma, at: commaAt)
+                    }
+                    if frame.isObject { try parseMemberKey() }
+                    continue outer
+                }
+                if frame.isObject, b == ASCII.closeBrace {
+                    pos += 1
+                    value = .object(closeObject(frame))
+                } else if !frame.isObject, b == ASCII.closeBracket {
+                    pos += 1
+                    value = .array(closeArray(frame))
+                } else {
+                    throw unexpected(at: pos)
+                }
+            }
+        }
+    }
+
+    /// Moves the innermost array's elements off the stack (no retain/release per element).
+    mutating func closeArray(_ frame: Frame) -> [JSONValue] {
+        let n = values.count - frame.valueStart
+        let elements = values.withUnsafeMutableBufferPointer { stack in
+            let source = stack.baseAddress! + frame.valueStart
+            let elements = [JSONValue](unsafeUninitializedCapacity: n) { target, initialized in
+                target.baseAddress!.moveInitialize(from: source, count: n)
+                initialized = n
+            }
+            source.initialize(repeating: .null, count: n)  // trivially destroyed below
+            return elements
+        }
+        values.removeLast(n)
+        frames.removeLast()
+        return elements
+    }
+
+    /// Moves the innermost object's keys and values off the stacks into its members.
+    mutating func closeObject(_ frame: Frame) -> JSONObject {
+        let n = keys.count - frame.keyStart
+        let members = keys.withUnsafeMutableBufferPointer { keyStack in
+            values.withUnsafeMutableBufferPointer { valueStack in
+                let keySource = keyStack.baseAddress! + frame.keyStart
+                let valueSource = valueStack.baseAddress! + frame.valueStart
+                let members = [(key: String, value: JSONValue)](unsafeUninitializedCapacity: n) { target, initialized in
+                    for i in 0..<n {
+                        (target.baseAddress! + i).initialize(to: (key: (keySource + i).move(),
+                                                                   value: (valueSource + i).move()))
+                    }
+                    initialized = n
+                }
+                keySource.initialize(repeating: "", count: n)
+                valueSource.initialize(repeating: .null, count: n)
+                return members
+            }
+        }
+        keys.removeLast(n)
+        values.removeLast(n)
+        if n > Self.linearKeyLimit { largeKeySets[frames.count - 1] = nil }
+        frames.removeLast()
+        return JSONObject(uncheckedMembers: members)
+    }
+
+    /// Parses `"key"` and the following `:` for the innermost (object) frame, rejecting duplicates.
+    mutating func parseMemberKey() throws(JSONParseError) {
+        skipWhitespace()
+        guard pos < end else { throw JSONParseError(.unexpectedEnd, at: pos) }
+        guard base[pos] == ASCII.quote else { throw unexpected(at: pos) }
+        let keyAt = pos
+        let key = try parseString()
+        let f = frames.count - 1
+        let start = frames[f].keyStart
+        let existing = keys.count - start
+        if existing < Self.linearKeyLimit {
+            let duplicate = withUTF8Bytes(key) { bytes in
+                keys.withUnsafeBufferPointer { keys in
+                    for i in start..<keys.count where bytesEqual(keys[i], bytes) { return true }
+                    return false
+                }
+            }
+            if duplicate { throw JSONParseError(.duplicateKey(key), at: keyAt) }
+        } else if existing == Self.linearKeyLimit {
+            var set = Set<ExactKey>(minimumCapacity: existing * 4)
+            for i in start..<keys.count { set.insert(ExactKey(keys[i])) }
+            if !set.insert(ExactKey(key)).inserted { throw JSONParseError(.duplicateKey(key), at: keyAt) }
+            largeKeySets[f] = set
+        } else if largeKeySets[f, default: []].insert(ExactKey(key)).inserted == false {
+            throw JSONParseError(.duplicateKey(key), at: keyAt)
+        }
+        keys.append(key)
+        skipWhitespace()
+        guard pos < end else { throw JSONParseError(.unexpectedEnd, at: pos) }
+        guard base[pos] == ASCII.colon else { throw unexpected(at: pos) }
+        pos += 1
+    }
+
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let p = literal.utf8Start
+        for i in 0..<literal.utf8CodeUnitCount {
+            guard pos + i < end else { throw JSONParseError(.unexpectedEnd, at: end) }
+            guard base[pos + i] == p[i] else { throw unexpected(at: pos + i) }
+        }
+        pos += literal.utf8CodeUnitCount
+    }
+
+    // MARK: Strings
+
+    /// Parses a string starting at the opening quote at `pos`; leaves `pos` after the closing quote.
+    mutating func parseString() throws(JSONParseError) -> String {
+        let start = pos + 1
+        var i = start
+        // Fast path: no escapes, so the bytes between the quotes are the string.
+        while i < end {
+            // Skip 8 bytes at a time while they are plain ASCII (no quote, backslash or control).
+            if i + 8 <= end {
+                let chunk = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                if chunk & 0x8080_8080_8080_8080 == 0, !CanonicalJSON.needsEscape(chunk) {
+                    i += 8
+                    continue
+                }
+            }
+            let b = base[i]
+            if b == ASCII.quote {
+                pos = i + 1
+                return String(decoding: UnsafeBufferPointer(start: base + start, count: i - start), as: UTF8.self)
+            }
+            if b == ASCII.backslash { break }
+            if b < 0x20 { throw JSONParseError(.controlCharacterInString, at: i) }
+            if b < 0x80 {
+                i += 1
+            } else {
+                let n = wellFormedUTF8Length(base, i, end)
+                guard n > 0 else { throw JSONParseError(.invalidUTF8, at: i) }
+                i += n
+            }
+        }
+        guard i < end else { throw JSONParseError(.unexpectedEnd, at: end) }
+        return try parseEscapedString(contentStart: start, firstEscape: i)
+    }
+
+    mutating func parseEscapedString(contentStart: Int, firstEscape: Int) throws(JSONParseError) -> String {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeBufferPointer(start: base + contentStart, count: firstEscape - contentStart))
+        var i = firstEscape
+        while true {
+            guard i < end else { throw JSONParseError(.unexpectedEnd, at: end) }
+            let b = base[i]
+            if b == ASCII.quote {
+                pos = i + 1
+                return String(decoding: scratch, as: UTF8.self)
+            }
+            if b == ASCII.backslash {
+                guard i + 1 < end else { throw JSONParseError(.unexpectedEnd, at: end) }
+                switch base[i + 1] {
+                case ASCII.quote, ASCII.backslash, ASCII.slash: scratch.append(base[i + 1])
+                case UInt8(ascii: "b"): scratch.append(0x08)
+                case UInt8(ascii: "f"): scratch.append(0x0C)
+                case UInt8(ascii: "n"): scratch.append(0x0A)
+                case UInt8(ascii: "r"): scratch.append(0x0D)
+                case UInt8(ascii: "t"): scratch.append(0x09)
+                case UInt8(ascii: "u"):
+                    let unit = try hex4(at: i + 2, escapeAt: i)
+                    if unit >= 0xD800, unit <= 0xDBFF {
+                        // Must be followed at once by an escaped low surrogate.
+                        guard i + 6 < end else { throw JSONParseError(.unexpectedEnd, at: end) }
+                        guard base[i + 6] == ASCII.backslash else { throw JSONParseError(.loneSurrogate, at: i) }
+                        guard i + 7 < end else { throw JSONParseError(.unexpectedEnd, at: end) }
+                        guard base[i + 7] == UInt8(ascii: "u") else { throw JSONParseError(.loneSurrogate, at: i) }
+                        let low = try hex4(at: i + 8, escapeAt: i + 6)
+                        guard low >= 0xDC00, low <= 0xDFFF else { throw JSONParseError(.loneSurrogate, at: i) }
+                        appendUTF8(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                        i += 12
+                        continue
+                    }
+                    if unit >= 0xDC00, unit <= 0xDFFF { throw JSONParseError(.loneSurrogate, at: i) }
+                    appendUTF8(unit)
+                    i += 6
+                    continue
+                default:
+                    throw JSONParseError(.invalidEscape, at: i)
+                }
+                i += 2
+            } else if b < 0x20 {
+                throw JSONParseError(.controlCharacterInString, at: i)
+            } else if b < 0x80 {
+                scratch.append(b)
+                i += 1
+            } else {
+                let n = wellFormedUTF8Length(base, i, end)
+                guard n > 0 else { throw JSONParseError(.invalidUTF8, at: i) }
+                scratch.append(contentsOf: UnsafeBufferPointer(start: base + i, count: n))
+                i += n
+            }
+        }
+    }
+
+    /// Four hex digits at `j` (the `XXXX` of `\uXXXX` whose backslash is at `escapeAt`).
+    func hex4(at j: Int, escapeAt: Int) throws(JSONParseError) -> UInt32 {
+        var v: UInt32 = 0
+        for k in 0..<4 {
+            guard j + k < end else { throw JSONParseError(.unexpectedEnd, at: end) }
+            let c = base[j + k]
+            let d: UInt8
+            switch c {
+            case ASCII.zero...ASCII.nine: d = c - ASCII.zero
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+            default: throw JSONParseError(.invalidEscape, at: escapeAt)
+            }
+            v = v << 4 | UInt32(d)
+        }
+        return v
+    }
+
+    mutating func appendUTF8(_ scalar: UInt32) {
+        switch scalar {
+        case 0..<0x80:
+            scratch.append(UInt8(scalar))
+        case 0x80..<0x800:
+            scratch.append(UInt8(0xC0 | scalar >> 6))
+            scratch.append(UInt8(0x80 | scalar & 0x3F))
+        case 0x800..<0x10000:
+            scratch.append(UInt8(0xE0 | scalar >> 12))
+            scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            scratch.append(UInt8(0x80 | scalar & 0x3F))
+        default:
+            scratch.append(UInt8(0xF0 | scalar >> 18))
+            scratch.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+            scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            scratch.append(UInt8(0x80 | scalar & 0x3F))
+        }
+    }
+
+    // MARK: Numbers
+
+    /// Parses an RFC 8259 number at `pos` and checks that JCS can represent it exactly.
+    mutating func parseNumber() throws(JSONParseError) -> Double {
+        let start = pos
+        var i = pos
+        let negative = base[i] == ASCII.minus
+        if negative { i += 1 }
+        guard i < end else { throw JSONParseError(.invalidNumber, at: start) }
+
+        var mantissa: UInt64 = 0  // significant digits, at most 19 of them
+        var significant = 0
+        var truncated = false  // more than 19 significant digits: leave it to strtod
+        var fractionDigits = 0
+
+        @inline(__always) func accumulate(_ d: UInt64) {
+            if mantissa == 0 && d == 0 { return }  // leading zero
+            if significant < 19 {
+                mantissa = mantissa &* 10 &+ d
+                significant += 1
+            } else {
+                truncated = true
+            }
+        }
+
+        let first = base[i]
+        if first == ASCII.zero {
+            i += 1
+            if i < end, base[i] >= ASCII.zero, base[i] <= ASCII.nine {
+                throw JSONParseError(.invalidNumber, at: start)  // leading zero
+            }
+        } else if first > ASCII.zero, first <= ASCII.nine {
+            while i < end, base[i] >= ASCII.zero, base[i] <= ASCII.nine {
+                accumulate(UInt64(base[i] - ASCII.zero))
+                i += 1
+            }
+        } else {
+            throw JSONParseError(.invalidNumber, at: start)
+        }
+
+        if i < end, base[i] == ASCII.dot {
+            i += 1
+            let fractionStart = i
+            while i < end, base[i] >= ASCII.zero, base[i] <= ASCII.nine {
+                accumulate(UInt64(base[i] - ASCII.zero))
+                fractionDigits += 1
+                i += 1
+            }
+            if i == fractionStart { throw JSONParseError(.invalidNumber, at: start) }
+        }
+
+        var exponent = 0
+        if i < end, base[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            var exponentNegative = false
+            if i < end, base[i] == ASCII.minus || base[i] == ASCII.plus {
+                exponentNegative = base[i] == ASCII.minus
+                i += 1
+            }
+            let exponentStart = i
+            while i < end, base[i] >= ASCII.zero, base[i] <= ASCII.nine {
+                if exponent < 1_000_000 { exponent = exponent * 10 + Int(base[i] - ASCII.zero) }
+                i += 1
+            }
+            if i == exponentStart { throw JSONParseError(.invalidNumber, at: start) }
+            if exponentNegative { exponent = -exponent }
+        }
+        pos = i
+
+        var value: Double
+        let power = exponent - fractionDigits
+        if !truncated, mantissa == 0 {
+            value = 0
+        } else if !truncated, mantissa <= 1 << 53, power >= -22, power <= 22 {
+            // Clinger's fast path: both operands exact, so one IEEE operation rounds correctly.
+            value = Double(mantissa)
+            if power > 0 {
+                value *= exactPowersOfTen[power]
+            } else if power < 0 {
+                value /= exactPowersOfTen[-power]
+            }
+        } else {
+            value = Self.slowDouble(UnsafeBufferPointer(start: base + start + (negative ? 1 : 0),
+                                                         count: i - start - (negative ? 1 : 0)))
+        }
+        if negative { value = -value }
+
+        // JCS represents a number by its double; reject numbers whose double is not the number a
+        // reader would expect: infinities, and integers too large to be exact in IEEE 754.
+        if !(value.magnitude <= maxMagnitude) {
+            let length = i - start
+            var literal = String(decoding: UnsafeBufferPointer(start: base + start, count: min(length, 40)),
+                                 as: UTF8.self)
+            if length > 40 { literal += "…" }
+            throw JSONParseError(.numberOutOfRange(literal), at: start)
+        }
+        return value
+    }
+
+    /// Correctly rounded conversion of a validated, unsigned JSON number literal. `Double(String)` uses
+    /// the C locale's strtod (independent of the process locale) and yields ±inf on overflow.
+    static func slowDouble(_ literal: UnsafeBufferPointer<UInt8>) -> Double {
+        // The literal matched the JSON number grammar, which this initializer accepts in full.
+        Double(String(decoding: literal, as: UTF8.self)) ?? .nan
+    }
+}

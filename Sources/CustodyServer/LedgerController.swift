@@ -1,0 +1,96 @@
+import CustodyCrypto
+import CustodyLedger
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import NIOCore
+
+/// The HTTP API of the log (`/v1/...`), described by `Schemas/openapi.json`.
+struct LedgerController<Context: RequestContext>: Sendable {
+    let ledger: Ledger
+    let maxBodyBytes: Int
+    let openAPIDocument: ByteBuffer
+
+    /// Largest page of entries.
+    static var maxPage: Int { 1000 }
+
+    func addRoutes(to router: Router<Context>) {
+        router.post("/v1/events", use: submit)
+        router.get("/v1/entries", use: entries)
+        router.get("/v1/entries/:index", use: entry)
+        router.get("/v1/checkpoint", use: checkpoint)
+        router.get("/v1/proofs/inclusion", use: inclusion)
+        router.get("/v1/proofs/consistency", use: consistency)
+        router.get("/healthz", use: health)
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPIDocument))
+        }
+    }
+
+    @Sendable func submit(request: Request, context: Context) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: maxBodyBytes)
+        let bytes = [UInt8](buffer: buffer)
+        switch try await Submission.decode(bytes) {
+        case .single(let item):
+            let envelope = try item.get()
+            let receipt = try await ledger.submit(envelope).get()
+            return try APIResponse.json(receipt)
+        case .batch(let items):
+            let results = await ledger.submit(items)
+            return try APIResponse.json(BatchResult(results: results.enumerated().map { BatchItemResult($1, item: $0) }))
+        }
+    }
+
+    @Sendable func entries(request: Request, context: Context) async throws -> Response {
+        let start = try request.uri.queryParameters.integer("start", default: 0)
+        let limit = try request.uri.queryParameters.integer("limit", default: 100)
+        guard limit >= 1, limit <= UInt64(Self.maxPage) else {
+            throw LedgerError(.invalidParameter, "limit must be between 1 and \(Self.maxPage), got \(limit)", pointer: "limit")
+        }
+        let page = try ledger.entries(start: start, limit: Int(limit))
+        return try APIResponse.json(EntriesPage(entries: page.map(EntryDTO.init)))
+    }
+
+    @Sendable func entry(request: Request, context: Context) async throws -> Response {
+        guard let text = context.parameters.get("index"), let index = UInt64(text) else {
+            throw LedgerError(.invalidParameter, "the entry index must be a non-negative integer", pointer: "index")
+        }
+        return try APIResponse.json(EntryDTO(try ledger.entry(at: index)))
+    }
+
+    @Sendable func checkpoint(request: Request, context: Context) async throws -> Response {
+        APIResponse.text(ledger.latestCheckpoint.note)
+    }
+
+    @Sendable func inclusion(request: Request, context: Context) async throws -> Response {
+        let index = try request.uri.queryParameters.integer("index", default: nil)
+        let size = try request.uri.queryParameters.integer("size", default: ledger.treeSize)
+        return try APIResponse.json(try ledger.inclusionProof(index: index, size: size))
+    }
+
+    @Sendable func consistency(request: Request, context: Context) async throws -> Response {
+        let from = try request.uri.queryParameters.integer("from", default: nil)
+        let to = try request.uri.queryParameters.integer("to", default: ledger.treeSize)
+        return try APIResponse.json(try ledger.consistencyProof(first: from, second: to))
+    }
+
+    @Sendable func health(request: Request, context: Context) async throws -> Response {
+        try APIResponse.json(Health(status: "ok", treeSize: ledger.treeSize))
+    }
+}
+
+extension FlatDictionary<Substring, Substring> {
+    /// A non-negative integer query parameter; `default: nil` makes it required.
+    func integer(_ name: String, default fallback: UInt64?) throws(LedgerError) -> UInt64 {
+        guard let text = self[Substring(name)] else {
+            guard let fallback else {
+                throw LedgerError(.invalidParameter, "query parameter \(name) is required", pointer: name)
+            }
+            return fallback
+        }
+        guard let value = UInt64(text), value <= (1 << 53) - 1 else {
+            throw LedgerError(.invalidParameter, "query parameter \(name)=\(text) is not a non-negative integer", pointer: name)
+        }
+        return value
+    }
+}

@@ -1,0 +1,195 @@
+import CustodyLog
+
+/// Reads shared by read and write transactions.
+public class LogQueries: MerkleNodeReader {
+    let connection: SQLiteConnection
+
+    init(connection: SQLiteConnection) { self.connection = connection }
+
+    /// Tree size of the latest signed checkpoint (the committed size of the log), 0 when empty.
+    public func treeSize() throws -> UInt64 {
+        UInt64(try connection.scalarInt("SELECT MAX(tree_size) FROM checkpoints") ?? 0)
+    }
+
+    /// Number of entry rows, which equals `treeSize()` in an intact log.
+    public func entryCount() throws -> UInt64 {
+        UInt64(try connection.scalarInt("SELECT COUNT(*) FROM entries") ?? 0)
+    }
+
+    /// The latest signed checkpoint note, if any.
+    public func latestCheckpoint() throws -> (size: UInt64, note: String)? {
+        let s = try connection.statement("SELECT tree_size, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1")
+        guard try s.step() else { return nil }
+        return (UInt64(s.int64(0)), s.text(1))
+    }
+
+    /// The signed checkpoint for exactly `size`, if one was signed.
+    public func checkpoint(size: UInt64) throws -> String? {
+        let s = try connection.statement("SELECT note FROM checkpoints WHERE tree_size = ?")
+        s.bind(1, Int64(size))
+        return try s.step() ? s.text(0) : nil
+    }
+
+    /// Every signed checkpoint in increasing size, streamed to `body`.
+    public func forEachCheckpoint(_ body: (UInt64, String) throws -> Void) throws {
+        let s = try connection.statement("SELECT tree_size, note FROM checkpoints ORDER BY tree_size")
+        while try s.step() { try body(UInt64(s.int64(0)), s.text(1)) }
+    }
+
+    /// The entry at `index`, or nil.
+    public func entry(at index: UInt64) throws -> LogEntry? {
+        try entries(start: index, limit: 1).first
+    }
+
+    /// Up to `limit` entries from `start`, in index order.
+    public func entries(start: UInt64, limit: Int) throws -> [LogEntry] {
+        let s = try connection.statement(
+            "SELECT idx, leaf_input, leaf_hash, chain_hash, logged_at FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?")
+        s.bind(1, Int64(start))
+        s.bind(2, Int64(limit))
+        var out: [LogEntry] = []
+        out.reserveCapacity(min(limit, 4096))
+        while try s.step() {
+            out.append(LogEntry(index: UInt64(s.int64(0)), leafInput: s.blob(1), leafHash: s.blob(2),
+                                chainHash: s.blob(3), loggedAtMillis: s.int64(4)))
+        }
+        return out
+    }
+
+    /// The log index of the event with this id (SHA-256 of its canonical body), if logged.
+    public func index(ofEvent eventID: [UInt8]) throws -> UInt64? {
+        let s = try connection.statement("SELECT idx FROM entries WHERE event_id = ?")
+        s.bind(1, eventID)
+        return try s.step() ? UInt64(s.int64(0)) : nil
+    }
+
+    /// The stored event id column of an entry (the auditor checks it against the recomputed id).
+    public func storedEventID(at index: UInt64) throws -> [UInt8]? {
+        let s = try connection.statement("SELECT event_id FROM entries WHERE idx = ?")
+        s.bind(1, Int64(index))
+        return try s.step() ? s.blob(0) : nil
+    }
+
+    /// Number of stored perfect-subtree rows of level ≥ 1.
+    public func nodeCount() throws -> UInt64 {
+        UInt64(try connection.scalarInt("SELECT COUNT(*) FROM nodes") ?? 0)
+    }
+
+    /// The stored hash of a perfect subtree, or nil when absent.
+    public func storedNode(level: Int, index: UInt64) throws -> [UInt8]? {
+        if level == 0 {
+            let s = try connection.statement("SELECT leaf_hash FROM entries WHERE idx = ?")
+            s.bind(1, Int64(index))
+            return try s.step() ? s.blob(0) : nil
+        }
+        let s = try connection.statement("SELECT hash FROM nodes WHERE id = ?")
+        s.bind(1, LogStore.nodeID(level: level, index: index))
+        return try s.step() ? s.blob(0) : nil
+    }
+
+    /// `MerkleNodeReader`: a missing node is an integrity error, never silently zero.
+    public func node(level: Int, index: UInt64) throws -> [UInt8] {
+        guard let hash = try storedNode(level: level, index: index) else {
+            throw StoreError("tree node level \(level) index \(index) is missing")
+        }
+        return hash
+    }
+
+    /// Every registered key, for loading the registry at start.
+    public func keys() throws -> [KeyRecord] {
+        let s = try connection.statement("SELECT key_id, participant, public_key, registered_at FROM keys")
+        var out: [KeyRecord] = []
+        while try s.step() {
+            out.append(KeyRecord(keyID: s.text(0), participant: s.text(1), publicKey: s.blob(2),
+                                 registeredAt: UInt64(s.int64(3))))
+        }
+        return out
+    }
+
+    /// A value from the meta table.
+    public func meta(_ key: String) throws -> String? {
+        let s = try connection.statement("SELECT value FROM meta WHERE key = ?")
+        s.bind(1, key)
+        return try s.step() ? s.text(0) : nil
+    }
+}
+
+/// Reads inside one snapshot.
+public final class LogReadTransaction: LogQueries {}
+
+/// Writes inside one transaction; see `LogStore.write`.
+public final class LogWriteTransaction: LogQueries {
+    /// Inserts an entry row. The caller supplies every hash; the store checks only its own constraints.
+    public func insert(entry: LogEntry, eventID: [UInt8]) throws {
+        let s = try connection.statement(
+            "INSERT INTO entries (idx, event_id, leaf_input, leaf_hash, chain_hash, logged_at) VALUES (?, ?, ?, ?, ?, ?)")
+        s.bind(1, Int64(entry.index))
+        s.bind(2, eventID)
+        s.bind(3, entry.leafInput)
+        s.bind(4, entry.leafHash)
+        s.bind(5, entry.chainHash)
+        s.bind(6, entry.loggedAtMillis)
+        try s.run()
+    }
+
+    /// Inserts perfect subtrees completed by appends.
+    public func insert(nodes: [MerkleFrontier.Node]) throws {
+        let s = try connection.statement("INSERT INTO nodes (id, hash) VALUES (?, ?)")
+        for node in nodes {
+            s.reset()
+            s.bind(1, LogStore.nodeID(level: node.level, index: node.index))
+            s.bind(2, node.hash)
+            try s.run()
+        }
+    }
+
+    /// Stores a signed checkpoint.
+    public func insert(checkpointNote note: String, size: UInt64) throws {
+        let s = try connection.statement("INSERT INTO checkpoints (tree_size, note) VALUES (?, ?)")
+        s.bind(1, Int64(size))
+        s.bind(2, note)
+        try s.run()
+    }
+
+    /// Records a registered key.
+    public func insert(key: KeyRecord) throws {
+        let s = try connection.statement(
+            "INSERT INTO keys (key_id, participant, public_key, registered_at) VALUES (?, ?, ?, ?)")
+        s.bind(1, key.keyID)
+        s.bind(2, key.participant)
+        s.bind(3, key.publicKey)
+        s.bind(4, Int64(key.registeredAt))
+        try s.run()
+    }
+
+    /// Sets a value in the meta table.
+    public func setMeta(_ key: String, _ value: String) throws {
+        let s = try connection.statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+        s.bind(1, key)
+        s.bind(2, value)
+        try s.run()
+    }
+}
+
+extension LogQueries {
+    /// Signed checkpoints with `from < tree_size <= to`, in increasing size.
+    public func checkpoints(after from: UInt64, through to: UInt64) throws -> [(size: UInt64, note: String)] {
+        let s = try connection.statement(
+            "SELECT tree_size, note FROM checkpoints WHERE tree_size > ? AND tree_size <= ? ORDER BY tree_size")
+        s.bind(1, Int64(from))
+        s.bind(2, Int64(to))
+        var out: [(UInt64, String)] = []
+        while try s.step() { out.append((UInt64(s.int64(0)), s.text(1))) }
+        return out
+    }
+
+    /// Stored event-id column of entries `start ..< start + count`, by index.
+    public func storedEventIDs(start: UInt64, count: Int) throws -> [UInt64: [UInt8]] {
+        let s = try connection.statement("SELECT idx, event_id FROM entries WHERE idx >= ? AND idx < ?")
+        s.bind(1, Int64(start))
+        s.bind(2, Int64(start) + Int64(count))
+        var out: [UInt64: [UInt8]] = [:]
+        while try s.step() { out[UInt64(s.int64(0))] = s.blob(1) }
+        return out
+    }
+}

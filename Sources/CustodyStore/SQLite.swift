@@ -1,0 +1,182 @@
+import CSQLite
+
+/// An error from SQLite or from the store's own integrity checks.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    /// SQLite result code, or nil for a store-level error.
+    public let code: Int32?
+    /// What went wrong.
+    public let message: String
+
+    init(_ message: String, code: Int32? = nil) {
+        self.message = message
+        self.code = code
+    }
+
+    /// One line naming the problem and, where there is one, the SQLite code.
+    public var description: String { code.map { "\(message) (sqlite \($0))" } ?? message }
+}
+
+/// `SQLITE_TRANSIENT` is a C macro Swift cannot import: tells SQLite to copy bound bytes.
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One SQLite connection. Not thread-safe: each is owned by one thread or guarded by a lock.
+final class SQLiteConnection {
+    private(set) var handle: OpaquePointer?
+    private var statements: [String: SQLiteStatement] = [:]
+
+    /// Opens `path`; `readOnly` opens with SQLITE_OPEN_READONLY so an auditor can never write.
+    init(path: String, readOnly: Bool = false, create: Bool = false) throws(StoreError) {
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+        flags |= readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
+        if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        guard rc == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close_v2(handle)
+            handle = nil
+            throw StoreError("cannot open database \(path): \(message)", code: rc)
+        }
+        sqlite3_busy_timeout(handle, 5_000)
+        sqlite3_extended_result_codes(handle, 1)
+    }
+
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    var lastError: String { String(cString: sqlite3_errmsg(handle)) }
+
+    /// Runs one or more statements without results.
+    func execute(_ sql: String) throws(StoreError) {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let message = err.map { String(cString: $0) } ?? lastError
+            sqlite3_free(err)
+            throw StoreError(message, code: rc)
+        }
+    }
+
+    /// A prepared statement, cached by its SQL text and reset for reuse.
+    func statement(_ sql: String) throws(StoreError) -> SQLiteStatement {
+        if let s = statements[sql] {
+            s.reset()
+            return s
+        }
+        let s = try SQLiteStatement(connection: self, sql: sql)
+        statements[sql] = s
+        return s
+    }
+
+    /// Resets every cached statement, so none holds a read cursor open: an open cursor would keep the
+    /// connection's snapshot (and make COMMIT fail) after the transaction should have ended.
+    func resetAll() {
+        for s in statements.values { s.reset() }
+    }
+
+    /// Runs `body` in a transaction; commits if it returns, rolls back if it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            resetAll()
+            try execute("COMMIT")
+            return result
+        } catch {
+            resetAll()
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` in a read transaction: one consistent snapshot, released at the end.
+    func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        defer {
+            resetAll()
+            try? execute("COMMIT")
+        }
+        return try body()
+    }
+
+    /// A single integer from a query, or nil when it returns no row.
+    func scalarInt(_ sql: String) throws(StoreError) -> Int64? {
+        let s = try statement(sql)
+        defer { s.reset() }
+        guard try s.step() else { return nil }
+        return s.isNull(0) ? nil : s.int64(0)
+    }
+}
+
+/// A prepared statement with typed binds and column reads.
+final class SQLiteStatement {
+    private var stmt: OpaquePointer?
+    private unowned let connection: SQLiteConnection
+    let sql: String
+
+    init(connection: SQLiteConnection, sql: String) throws(StoreError) {
+        self.connection = connection
+        self.sql = sql
+        let rc = sqlite3_prepare_v3(connection.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK else { throw StoreError("cannot prepare \(sql): \(connection.lastError)", code: rc) }
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    func reset() {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+    }
+
+    func bind(_ index: Int32, _ value: Int64) {
+        sqlite3_bind_int64(stmt, index, value)
+    }
+
+    func bind(_ index: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            _ = sqlite3_bind_blob(stmt, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), transient)
+        }
+    }
+
+    func bind(_ index: Int32, _ text: String) {
+        sqlite3_bind_text(stmt, index, text, -1, transient)
+    }
+
+    /// Steps once; true when a row is available, false when done.
+    @discardableResult
+    func step() throws(StoreError) -> Bool {
+        let rc = sqlite3_step(stmt)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw StoreError("\(connection.lastError) in \(sql)", code: rc)
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    func run() throws(StoreError) {
+        while try step() {}
+    }
+
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(stmt, column) }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }
+
+    func blob(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(stmt, column))
+        guard count > 0, let base = sqlite3_column_blob(stmt, column) else { return [] }
+        return [UInt8](UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    func text(_ column: Int32) -> String {
+        guard let p = sqlite3_column_text(stmt, column) else { return "" }
+        return String(cString: p)
+    }
+}
+
+/// SQLite result codes the store reacts to.
+enum SQLiteCode {
+    static let constraint = SQLITE_CONSTRAINT
+    static func isConstraint(_ code: Int32?) -> Bool { code.map { $0 & 0xff == SQLITE_CONSTRAINT } ?? false }
+}

@@ -1,0 +1,256 @@
+import ArgumentParser
+import CustodyClient
+import CustodyCrypto
+import CustodyLedger
+import CustodyLog
+import CustodyModel
+import Foundation
+
+/// `custody`: keys, signing, submission, proofs and the offline audit of a Custody Ledger.
+@main
+struct Custody: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "custody",
+        abstract: "Sign and submit custody events, fetch proofs, and verify a Custody Ledger log.",
+        subcommands: [Keygen.self, Register.self, Sign.self, Submit.self, CheckpointCommand.self, Prove.self, Verify.self])
+}
+
+/// The daemon to talk to.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Base URL of custodyd, e.g. http://127.0.0.1:8080.") var server: String = "http://127.0.0.1:8080"
+
+    func client() throws -> LedgerClient {
+        do { return try LedgerClient(server: server) } catch { throw ValidationError("\(error)") }
+    }
+}
+
+/// The log key to pin: verifier key text, or a file holding it.
+struct LogKeyOptions: ParsableArguments {
+    @Option(name: .customLong("log-key"), help: "The log's verifier key (name+id+key), or a file holding it (e.g. data/log.vkey).")
+    var logKey: String?
+
+    func verifier() throws -> NoteVerifier? {
+        guard let logKey else { return nil }
+        let text = FileManager.default.fileExists(atPath: logKey) ? try String(contentsOfFile: logKey, encoding: .utf8) : logKey
+        do { return try NoteVerifier(encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) } catch {
+            throw ValidationError("--log-key: \(error)")
+        }
+    }
+}
+
+func readInput(_ path: String) throws -> Data {
+    if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+    do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+    }
+}
+
+func prettyJSON(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+func defaultParticipant(for key: PublicKey) -> String { "p-" + key.keyID.prefix(12) }
+
+func nowRFC3339() -> String { RFC3339.format(millis: Int64(Date().timeIntervalSince1970 * 1000)) }
+
+/// Fills the common fields a signer may leave out: schemaVersion, signer, occurredAt, nonce.
+func completeBody(_ body: JSONObject, signer: String) -> JSONObject {
+    var body = body
+    if !body.contains("schemaVersion") { body.set("schemaVersion", .integer(1)) }
+    if !body.contains("signer") { body.set("signer", .string(signer)) }
+    if !body.contains("occurredAt") { body.set("occurredAt", .string(nowRFC3339())) }
+    if !body.contains("nonce") { body.set("nonce", .string(Hex.encode(secureRandomBytes(16)))) }
+    return body
+}
+
+func envelopeJSON(_ envelope: EventEnvelope) -> String { String(decoding: envelope.leafInput, as: UTF8.self) }
+
+extension Custody {
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an Ed25519 key file (mode 0600).")
+        @Option(help: "Where to write the key file; it must not exist.") var out: String
+        @Option(help: "Participant id the key signs for (default p-<first 12 hex of the key id>).") var participant: String?
+
+        func run() throws {
+            let key = SigningKey.generate()
+            let participant = participant ?? defaultParticipant(for: key.publicKey)
+            guard EventFormat.isParticipantID(participant) else { throw ValidationError("participant id \"\(participant)\" is not valid") }
+            try KeyFile(key: key, participant: participant).write(to: out)
+            print("public key:  \(key.publicKey.base64)")
+            print("key id:      \(key.publicKey.keyID)")
+            print("participant: \(participant)")
+            print("written to:  \(out) (mode 0600)")
+        }
+    }
+
+    struct Register: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Admit a participant's public key (signed by the registrar).")
+        @OptionGroup var server: ServerOptions
+        @Option(help: "The registrar's key file (data/registrar.key).") var registrar: String
+        @Option(help: "The participant's public key (base64).") var publicKey: String
+        @Option(help: "Participant id (default p-<first 12 hex of the key id>).") var participant: String?
+
+        func run() async throws {
+            let key: PublicKey
+            do { key = try PublicKey(base64: publicKey) } catch { throw ValidationError("--public-key: \(error)") }
+            let registrarFile = try KeyFile.read(from: registrar)
+            let participant = participant ?? defaultParticipant(for: key)
+            let body = completeBody(JSONObject([
+                ("type", .string(ParticipantRegistration.type)),
+                ("participant", .string(participant)),
+                ("publicKeys", .array([.string(key.base64)])),
+            ]), signer: registrarFile.participant)
+            let envelope = try EventEnvelope.sign(body: body, with: registrarFile.signingKey())
+            let receipt = try await server.client().submit(envelope: Data(envelope.leafInput))
+            print("registered \(participant) (key \(key.keyID)) at index \(receipt.index)")
+        }
+    }
+
+    struct Sign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign an event body and print the envelope.",
+            discussion: "Fields the body leaves out are filled in: schemaVersion 1, signer from the key file, occurredAt now, a random nonce.")
+        @Option(help: "The signer's key file.") var key: String
+        @Argument(help: "The event body (JSON object), or - for standard input.") var event: String
+        @Option(help: "Write the envelope here instead of standard output.") var out: String?
+
+        func run() throws {
+            let keyFile = try KeyFile.read(from: key)
+            let value: JSONValue
+            do { value = try JSONParser.parse([UInt8](try readInput(event))) } catch let e as JSONParseError {
+                throw ValidationError("\(event): \(e)")
+            }
+            guard case .object(let body) = value else { throw ValidationError("\(event): an event body is a JSON object") }
+            let envelope = try EventEnvelope.sign(body: completeBody(body, signer: keyFile.participant), with: keyFile.signingKey())
+            let text = envelopeJSON(envelope) + "\n"
+            if let out { try Data(text.utf8).write(to: URL(fileURLWithPath: out)) } else { print(text, terminator: "") }
+        }
+    }
+
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Submit a signed envelope (or a JSON array of them) and print the receipt.")
+        @OptionGroup var server: ServerOptions
+        @OptionGroup var logKey: LogKeyOptions
+        @Argument(help: "The envelope file, or - for standard input.") var envelope: String
+
+        func run() async throws {
+            let data = try readInput(envelope)
+            let client = try server.client()
+            if data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "[") {
+                print(try prettyJSON(try await client.submit(batch: data)))
+                return
+            }
+            let receipt = try await client.submit(envelope: data)
+            if let verifier = try logKey.verifier() { try verifyReceipt(receipt, verifier: verifier) }
+            print(try prettyJSON(receipt))
+        }
+    }
+
+    struct CheckpointCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "checkpoint", abstract: "Fetch (and with --log-key, verify) the latest signed checkpoint.")
+        @OptionGroup var server: ServerOptions
+        @OptionGroup var logKey: LogKeyOptions
+
+        func run() async throws {
+            let note = try await server.client().checkpoint()
+            if let verifier = try logKey.verifier() {
+                do { _ = try Checkpoint.open(note, verifier: verifier) } catch {
+                    throw ValidationError("checkpoint does not verify: \(error)")
+                }
+            }
+            print(note, terminator: "")
+        }
+    }
+
+    struct Prove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Fetch and verify the inclusion proof of an entry against a verified checkpoint.")
+        @OptionGroup var server: ServerOptions
+        @OptionGroup var logKey: LogKeyOptions
+        @Option(help: "Log index of the entry.") var index: UInt64
+
+        func run() async throws {
+            let client = try server.client()
+            let (verifier, pinned) = try await resolveVerifier(client: client, logKey: logKey)
+            let checkpoint = try Checkpoint.open(try await client.checkpoint(), verifier: verifier)
+            guard index < checkpoint.size else { throw ValidationError("index \(index) is not in the log (size \(checkpoint.size))") }
+            let entry = try await client.entry(index)
+            let leafHash = Merkle.leafHash(entry.leafInput)
+            let proof = try await client.inclusionProof(index: index, size: checkpoint.size)
+            guard let path = proof.path else { throw ValidationError("the proof is not base64") }
+            try Merkle.verifyInclusion(leafHash: leafHash, index: index, size: checkpoint.size, proof: path, root: checkpoint.root)
+            let envelope = try EventEnvelope.parse(entry.leafInput)
+            print("entry \(index) (\(envelope.type) by \(envelope.signer), event \(envelope.eventIDHex))")
+            print("is included in the tree of size \(checkpoint.size) with root \(Base64.encode(checkpoint.root))")
+            print("checkpoint signed by \(verifier.encoded)\(pinned ? "" : " (key taken from the genesis entry; pin it with --log-key)")")
+            print("audit path: \(path.count) hashes")
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay a whole log and check every signature, hash, rule and checkpoint.",
+            discussion: "Exit status 0 only when everything holds; otherwise the first bad index and what is wrong.")
+        @Option(help: "Audit the daemon at this URL.") var server: String?
+        @Option(help: "Audit this SQLite file (opened read-only).") var db: String?
+        @OptionGroup var logKey: LogKeyOptions
+        @Option(help: "An earlier signed checkpoint (file) that the log must extend.") var since: String?
+        @Option(help: "Save the verified latest checkpoint to this file, for the next --since.") var saveCheckpoint: String?
+        @Flag(help: "Print progress to standard error.") var progress = false
+
+        func validate() throws {
+            guard (server == nil) != (db == nil) else { throw ValidationError("give exactly one of --server and --db") }
+        }
+
+        func run() async throws {
+            let source: any AuditSource
+            if let db {
+                source = try DatabaseAuditSource(path: db)
+            } else {
+                source = RemoteAuditSource(client: try LedgerClient(server: server!))
+            }
+            let sinceText = try since.map { String(decoding: try readInput($0), as: UTF8.self) }
+            let showProgress = progress
+            let options = AuditOptions(logKey: try logKey.verifier(), since: sinceText, progress: { done, total in
+                if showProgress { FileHandle.standardError.write(Data("\rverified \(done)/\(total)".utf8)) }
+            })
+            let report: AuditReport
+            do {
+                report = try await LogAuditor(source: source, options: options).run()
+            } catch let failure as AuditFailure {
+                if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+                print("FAILED: \(failure)")
+                throw ExitCode(1)
+            }
+            if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+            print("OK: \(report.treeSize) entries verified")
+            print("  root \(Base64.encode(report.root)) matches the latest checkpoint")
+            print("  every signature, leaf hash, chain hash and rule checked; \(report.registeredKeys) registered keys")
+            print("  \(report.checkpointsChecked) signed checkpoint(s) checked against the replayed tree")
+            if let size = report.consistentWith { print("  consistent with the earlier checkpoint of size \(size)") }
+            print("  log key \(report.logKey)\(report.logKeyPinned ? " (pinned)" : " (from the genesis entry; pin it with --log-key)")")
+            if let saveCheckpoint { try Data(report.checkpoint.utf8).write(to: URL(fileURLWithPath: saveCheckpoint)) }
+        }
+    }
+}
+
+/// The pinned log key, or the one the genesis entry names (trust on first use).
+func resolveVerifier(client: LedgerClient, logKey: LogKeyOptions) async throws -> (NoteVerifier, Bool) {
+    if let pinned = try logKey.verifier() { return (pinned, true) }
+    let genesis = try Genesis(try EventEnvelope.parse(try await client.entry(0).leafInput))
+    return (try NoteVerifier(encoded: genesis.logKey), false)
+}
+
+/// Checks a receipt's checkpoint signature and inclusion proof.
+func verifyReceipt(_ receipt: Receipt, verifier: NoteVerifier) throws {
+    let checkpoint = try Checkpoint.open(receipt.checkpoint, verifier: verifier)
+    guard let leafHash = Base64.decode(receipt.leafHash), let path = receipt.inclusionProof.path,
+          receipt.inclusionProof.treeSize == checkpoint.size
+    else { throw ValidationError("the receipt is malformed") }
+    try Merkle.verifyInclusion(leafHash: leafHash, index: receipt.index, size: checkpoint.size, proof: path, root: checkpoint.root)
+}
+
+extension UInt8 {
+    var isWhitespace: Bool { self == 0x20 || self == 0x0a || self == 0x0d || self == 0x09 }
+}
