@@ -156,7 +156,6 @@ public enum Merkle {
         first: UInt64, second: UInt64, firstRoot: [UInt8], secondRoot: [UInt8], proof: [[UInt8]]
     ) throws(MerkleError) {
         guard first <= second else { throw MerkleError("first size \(first) is larger than second size \(second)") }
-        guard firstRoot.count == 32, secondRoot.count == 32 else { throw MerkleError("a root hash is not 32 bytes") }
         // A proof from the empty tree proves nothing (every tree extends it); callers must not rely on one.
         guard first > 0 else { throw MerkleError("consistency with the empty tree is meaningless") }
         if first == second {
@@ -164,6 +163,7 @@ public enum Merkle {
             guard firstRoot == secondRoot else { throw MerkleError("roots differ at the same tree size \(first)") }
             return
         }
+        guard firstRoot.count == 32, secondRoot.count == 32 else { throw MerkleError("a root hash is not 32 bytes") }
         guard !proof.isEmpty else { throw MerkleError("consistency proof is empty") }
         for p in proof where p.count != 32 { throw MerkleError("proof node is \(p.count) bytes, not 32") }
         var path = proof

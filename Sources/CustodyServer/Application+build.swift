@@ -18,8 +18,7 @@ public func buildApplication(
     let verifierKey = ledger.signer.verifier.encoded
     if created {
         // Printed as well as logged so an operator can hand it to auditors to pin.
-        print("log verifier key: \(verifierKey)")
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data("log verifier key: \(verifierKey)\n".utf8))
     }
     logger.info("ledger open", metadata: [
         "log.size": "\(ledger.treeSize)", "log.origin": "\(ledger.signer.name)", "log.vkey": "\(verifierKey)",
