@@ -79,14 +79,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "custody-bench",
-            dependencies: ["CustodyServer", "CustodyClient"],
+            dependencies: ["CustodyServer", "CustodyClient", "CSodium", "CSQLite"],
             swiftSettings: settings
         ),
 
         .testTarget(name: "CustodyModelTests", dependencies: ["CustodyModel"], resources: [.copy("Fixtures")], swiftSettings: settings),
         .testTarget(name: "CustodyCryptoTests", dependencies: ["CustodyCrypto"], swiftSettings: settings),
         .testTarget(name: "CustodyLogTests", dependencies: ["CustodyLog"], resources: [.copy("Fixtures")], swiftSettings: settings),
-        .testTarget(name: "CustodyLedgerTests", dependencies: ["CustodyLedger"], swiftSettings: settings),
+        .testTarget(name: "CustodyLedgerTests", dependencies: ["CustodyLedger", "CustodyStore", "CSQLite"], swiftSettings: settings),
         .testTarget(
             name: "CustodyIntegrationTests",
             dependencies: ["CustodyServer", "CustodyClient"],

@@ -288,10 +288,10 @@ private struct ParserCore {
             values.withUnsafeMutableBufferPointer { valueStack in
                 let keySource = keyStack.baseAddress! + frame.keyStart
                 let valueSource = valueStack.baseAddress! + frame.valueStart
-                let members = [(key: String, value: JSONValue)](unsafeUninitializedCapacity: n) { target, initialized in
+                let members = [JSONObject.Member](unsafeUninitializedCapacity: n) { target, initialized in
                     for i in 0..<n {
-                        (target.baseAddress! + i).initialize(to: (key: (keySource + i).move(),
-                                                                   value: (valueSource + i).move()))
+                        (target.baseAddress! + i).initialize(to: JSONObject.Member(key: (keySource + i).move(),
+                                                                                   value: (valueSource + i).move()))
                     }
                     initialized = n
                 }

@@ -139,7 +139,17 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 /// Lookups scan linearly, which is fastest for the small objects the ledger handles; the parser itself
 /// detects duplicate keys in large objects in linear time.
 public struct JSONObject: Sendable {
-    @usableFromInline internal var members: [(key: String, value: JSONValue)]
+    /// One member. A struct rather than a tuple: tuple arrays need runtime metadata lookups.
+    @usableFromInline internal struct Member: Sendable {
+        @usableFromInline var key: String
+        @usableFromInline var value: JSONValue
+        @inlinable init(key: String, value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    @usableFromInline internal var members: [Member]
 
     /// An empty object.
     @inlinable public init() { members = [] }
@@ -149,17 +159,17 @@ public struct JSONObject: Sendable {
     public init(_ members: [(String, JSONValue)]) {
         precondition(JSONObject.firstDuplicateKey(in: members.lazy.map { $0.0 }) == nil,
                      "JSONObject keys must be unique")
-        self.members = members.map { (key: $0.0, value: $0.1) }
+        self.members = members.map { Member(key: $0.0, value: $0.1) }
     }
 
     /// Members in the given order, or `nil` if a key occurs twice (compared exactly).
     public init?(validating members: [(String, JSONValue)]) {
         guard JSONObject.firstDuplicateKey(in: members.lazy.map { $0.0 }) == nil else { return nil }
-        self.members = members.map { (key: $0.0, value: $0.1) }
+        self.members = members.map { Member(key: $0.0, value: $0.1) }
     }
 
     /// For the parser, which has already checked uniqueness.
-    @usableFromInline internal init(uncheckedMembers: [(key: String, value: JSONValue)]) {
+    @usableFromInline internal init(uncheckedMembers: [Member]) {
         members = uncheckedMembers
     }
 
@@ -186,7 +196,7 @@ public struct JSONObject: Sendable {
         if let i = index(of: key) {
             members[i].value = value
         } else {
-            members.append((key: key, value: value))
+            members.append(Member(key: key, value: value))
         }
     }
 
@@ -233,8 +243,19 @@ extension JSONObject: Sequence {
     /// Members as `(key, value)` pairs in stored order.
     public typealias Element = (key: String, value: JSONValue)
     /// Iterates members in stored order.
-    @inlinable public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
-        members.makeIterator()
+    @inlinable public func makeIterator() -> Iterator { Iterator(members: members) }
+
+    /// Yields `(key, value)` pairs in stored order.
+    public struct Iterator: IteratorProtocol {
+        @usableFromInline let members: [Member]
+        @usableFromInline var position = 0
+        @inlinable init(members: [Member]) { self.members = members }
+        /// The next member, or `nil` after the last.
+        @inlinable public mutating func next() -> (key: String, value: JSONValue)? {
+            guard position < members.count else { return nil }
+            defer { position += 1 }
+            return (key: members[position].key, value: members[position].value)
+        }
     }
     /// The exact member count.
     @inlinable public var underestimatedCount: Int { members.count }

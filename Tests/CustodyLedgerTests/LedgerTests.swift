@@ -1,0 +1,171 @@
+import CustodyCrypto
+import CustodyLedger
+import CustodyLog
+import CustodyModel
+import CustodyStore
+import Foundation
+import Logging
+import Testing
+
+/// Checks a receipt the way a participant would: the checkpoint's signature and the inclusion proof.
+func verify(_ receipt: Receipt, _ ledger: Ledger) throws {
+    let checkpoint = try Checkpoint.open(receipt.checkpoint, verifier: ledger.signer.verifier)
+    #expect(receipt.inclusionProof.treeSize == checkpoint.size)
+    try Merkle.verifyInclusion(leafHash: Base64.decode(receipt.leafHash)!, index: receipt.index,
+                               size: checkpoint.size, proof: receipt.inclusionProof.path!, root: checkpoint.root)
+}
+
+@Suite("Ledger appends")
+struct LedgerTests {
+    @Test("a new data directory holds a signed genesis entry naming the registrar and the log key")
+    func genesis() async throws {
+        let log = try await TestLog.open()
+        #expect(log.ledger.treeSize == 1)
+        let entry = try log.ledger.entry(at: 0)
+        let genesis = try Genesis(try EventEnvelope.parse(entry.leafInput))
+        #expect(genesis.registrarKey == log.registrar.publicKey)
+        #expect(genesis.logKey == log.ledger.signer.verifier.encoded)
+        #expect(genesis.origin == "test.example/log")
+        let attrs = try FileManager.default.attributesOfItem(atPath: log.directory.logKeyPath)
+        #expect((attrs[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let vkey = try String(contentsOfFile: log.directory.logVerifierKeyPath, encoding: .utf8)
+        #expect(vkey.trimmingCharacters(in: .newlines) == log.ledger.signer.verifier.encoded)
+        await log.ledger.close()
+    }
+
+    @Test("registered participants append; receipts carry a verifiable proof; entries chain")
+    func append() async throws {
+        let log = try await TestLog.open()
+        let key = try await log.register("debswana")
+        var receipts: [Receipt] = []
+        for n in 0..<5 {
+            receipts.append(try await log.ledger.submit(try TestLog.event("debswana", key: key, n)).get())
+        }
+        #expect(receipts.map(\.index) == [2, 3, 4, 5, 6])
+        for r in receipts { try verify(r, log.ledger) }
+        let entries = try log.ledger.entries(start: 0, limit: 100)
+        #expect(entries.count == 7)
+        var chain = HashChain.start
+        for e in entries {
+            #expect(e.leafHash == Merkle.leafHash(e.leafInput))
+            chain = HashChain.next(previous: chain, leafHash: e.leafHash)
+            #expect(e.chainHash == chain)
+        }
+        await log.ledger.close()
+    }
+
+    @Test("concurrent submissions are group-committed with one checkpoint per batch, all acknowledged")
+    func concurrent() async throws {
+        let log = try await TestLog.open()
+        let key = try await log.register("trader")
+        let events = try (0..<400).map { try TestLog.event("trader", key: key, $0) }
+        let receipts = try await withThrowingTaskGroup(of: Receipt.self) { group in
+            for e in events { group.addTask { try await log.ledger.submit(e).get() } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(receipts.map(\.index)).count == 400)
+        #expect(log.ledger.treeSize == 402)
+        for r in receipts.prefix(20) { try verify(r, log.ledger) }
+        // Fewer checkpoints than events: concurrent submissions shared transactions.
+        let checkpoints = try log.ledger.store.read { txn in
+            var n = 0
+            try txn.forEachCheckpoint { _, _ in n += 1 }
+            return n
+        }
+        #expect(checkpoints < 402)
+        await log.ledger.close()
+    }
+
+    @Test("resubmitting an event returns its original index, never a second entry")
+    func duplicates() async throws {
+        let log = try await TestLog.open()
+        let key = try await log.register("miner")
+        let event = try TestLog.event("miner", key: key, 1)
+        let first = try await log.ledger.submit(event).get()
+        let again = try await log.ledger.submit(event).get()
+        #expect(!first.duplicate)
+        #expect(again.duplicate && again.index == first.index && again.eventId == first.eventId)
+        try verify(again, log.ledger)
+        // Twice in one batch, and alongside the old one.
+        let fresh = try TestLog.event("miner", key: key, 2)
+        let batch = await log.ledger.submit([fresh, fresh, event])
+        let indexes = try batch.map { try $0.get() }
+        #expect(indexes[0].index == indexes[1].index && !indexes[0].duplicate && indexes[1].duplicate)
+        #expect(indexes[2].index == first.index && indexes[2].duplicate)
+        #expect(log.ledger.treeSize == 4)
+        await log.ledger.close()
+    }
+
+    @Test("events from unknown keys, wrong signers, bad signatures and non-registrars are refused and not stored")
+    func refusals() async throws {
+        let log = try await TestLog.open()
+        let key = try await log.register("miner")
+        let stranger = SigningKey.generate()
+        let size = log.ledger.treeSize
+
+        let unknown = await log.ledger.submit(try TestLog.event("miner", key: stranger))
+        #expect(unknown.error?.kind == .unknownKey)
+
+        let wrongSigner = await log.ledger.submit(try TestLog.event("someone-else", key: key))
+        #expect(wrongSigner.error?.kind == .unknownKey)
+        #expect(wrongSigner.error?.logIndex == 1)
+
+        var tampered = try TestLog.event("miner", key: key).leafInput
+        let at = tampered.firstIndex(of: UInt8(ascii: "P"))!  // inside the parcel id
+        tampered[at] = UInt8(ascii: "Q")
+        let badSignature = await log.ledger.submit(try EventEnvelope.parse(tampered))
+        #expect(badSignature.error?.kind == .badSignature)
+
+        let selfRegistration = try EventEnvelope.sign(body: TestLog.body("participant.register", signer: "miner", extra: [
+            ("participant", .string("miner2")), ("publicKeys", .array([.string(stranger.publicKey.base64)])),
+        ]), with: key)
+        #expect(await log.ledger.submit(selfRegistration).error?.kind == .unknownKey)
+
+        let secondGenesis = try EventEnvelope.sign(body: TestLog.body("log.genesis", signer: "registrar", extra: [
+            ("origin", .string("x")), ("logKey", .string("x")),
+            ("registrar", .object(JSONObject([("participant", .string("registrar")), ("publicKey", .string(log.registrar.publicKey.base64))]))),
+        ]), with: log.registrar)
+        #expect(await log.ledger.submit(secondGenesis).error?.kind == .invalidEvent)
+        #expect(log.ledger.treeSize == size)
+        await log.ledger.close()
+    }
+
+    @Test("reopening continues the same log; checkpoints stay consistent across restarts")
+    func restart() async throws {
+        let path = TestLog.temporaryPath()
+        var log = try await TestLog.open(path: path)
+        let key = try await log.register("miner")
+        let before = try await log.ledger.submit(try TestLog.event("miner", key: key, 1)).get()
+        await log.ledger.close()
+
+        log = try await TestLog.open(path: path)
+        #expect(log.ledger.treeSize == 3)
+        try verify(before, log.ledger)  // an old receipt still checks against its own checkpoint
+        let after = try await log.ledger.submit(try TestLog.event("miner", key: key, 2)).get()
+        #expect(after.index == 3)
+        let proof = try log.ledger.consistencyProof(first: 3, second: 4)
+        let old = try Checkpoint.open(before.checkpoint, verifier: log.ledger.signer.verifier)
+        let new = try Checkpoint.open(after.checkpoint, verifier: log.ledger.signer.verifier)
+        try Merkle.verifyConsistency(first: old.size, second: new.size, firstRoot: old.root, secondRoot: new.root,
+                                     proof: proof.path!)
+        await log.ledger.close()
+        let audit = try await LogAuditor(source: DatabaseAuditSource(path: log.directory.databasePath),
+                                         options: AuditOptions(logKey: log.ledger.signer.verifier)).run()
+        #expect(audit.treeSize == 4)
+    }
+
+    @Test("after close, submissions are refused as shutting down")
+    func closed() async throws {
+        let log = try await TestLog.open()
+        await log.ledger.close()
+        let result = await log.ledger.submit(try TestLog.event("registrar", key: log.registrar))
+        #expect(result.error?.kind == .shuttingDown)
+    }
+}
+
+extension Result {
+    var error: Failure? {
+        if case .failure(let e) = self { return e }
+        return nil
+    }
+}

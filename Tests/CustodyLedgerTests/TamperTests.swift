@@ -1,0 +1,138 @@
+import CustodyCrypto
+import CustodyLedger
+import CustodyLog
+import Foundation
+import Testing
+
+/// A closed 41-entry log built in several batches, and the checkpoint it ended with.
+struct TamperFixture {
+    let directory: DataDirectory
+    let verifier: NoteVerifier
+    let finalCheckpoint: String
+
+    static func make() async throws -> TamperFixture {
+        let log = try await TestLog.open()
+        let key = try await log.register("trader")
+        for start in stride(from: 0, to: 39, by: 13) {
+            let batch = try (start..<start + 13).map { try TestLog.event("trader", key: key, $0) }
+            for r in await log.ledger.submit(batch) { _ = try r.get() }
+        }
+        let note = log.ledger.latestCheckpoint.note
+        await log.ledger.close()
+        return TamperFixture(directory: log.directory, verifier: log.ledger.signer.verifier, finalCheckpoint: note)
+    }
+
+    /// Audits a tampered copy of the database; returns the failure, or nil if the audit passed.
+    func audit(since: String? = nil, _ tamper: (RawDatabase) -> Void) async throws -> AuditFailure? {
+        let copy = copyDatabase(directory)
+        let db = RawDatabase(path: copy)
+        tamper(db)
+        db.close()
+        do {
+            _ = try await LogAuditor(source: DatabaseAuditSource(path: copy),
+                                     options: AuditOptions(logKey: verifier, since: since, chunkSize: 7)).run()
+            return nil
+        } catch let failure as AuditFailure {
+            return failure
+        }
+    }
+}
+
+@Suite("Auditing catches tampering")
+struct TamperTests {
+    @Test("an untouched log verifies, including every stored checkpoint")
+    func intact() async throws {
+        let f = try await TamperFixture.make()
+        #expect(try await f.audit { _ in } == nil)
+        let report = try await LogAuditor(source: DatabaseAuditSource(path: f.directory.databasePath),
+                                          options: AuditOptions(logKey: f.verifier, since: f.finalCheckpoint)).run()
+        #expect(report.treeSize == 41)
+        #expect(report.checkpointsChecked >= 4)
+    }
+
+    @Test("a flipped byte anywhere in an entry's bytes or hashes is caught at that index",
+          arguments: ["leaf_input", "leaf_hash", "chain_hash", "event_id"])
+    func flippedEntry(column: String) async throws {
+        let f = try await TamperFixture.make()
+        for byte in [0, 9, 31] {
+            let failure = try await f.audit { $0.flip("entries", column, where: "idx = 17", byte: byte) }
+            #expect(failure?.index == 17, "\(column) byte \(byte): \(String(describing: failure))")
+        }
+        let late = try await f.audit { $0.flip("entries", column, where: "idx = 40", byte: 20) }
+        #expect(late?.index == 40)
+    }
+
+    @Test("a flipped byte in a stored tree node is caught")
+    func flippedNode() async throws {
+        let f = try await TamperFixture.make()
+        // Level 2, index 3 covers leaves 12...15 and is completed by entry 15.
+        let failure = try await f.audit { $0.flip("nodes", "hash", where: "id = \(2 << 48 | 3)", byte: 5) }
+        #expect(failure?.index == 15)
+        #expect(failure?.reason.contains("tree node") == true)
+    }
+
+    @Test("a deleted row is caught at its index")
+    func deleted() async throws {
+        let f = try await TamperFixture.make()
+        let failure = try await f.audit { $0.exec("DELETE FROM entries WHERE idx = 17") }
+        #expect(failure?.index == 17)
+    }
+
+    @Test("reordered rows are caught at the first moved index")
+    func reordered() async throws {
+        let f = try await TamperFixture.make()
+        let failure = try await f.audit {
+            $0.exec("UPDATE entries SET idx = -1 WHERE idx = 10")
+            $0.exec("UPDATE entries SET idx = 10 WHERE idx = 11")
+            $0.exec("UPDATE entries SET idx = 11 WHERE idx = -1")
+        }
+        #expect(failure?.index == 10)
+    }
+
+    @Test("a row appended by hand, even with correct hashes and a valid signature, is caught")
+    func appendedByHand() async throws {
+        let f = try await TamperFixture.make()
+        let failure = try await f.audit { db in
+            // Replay entry 5's signed bytes as entry 41 with correctly chained hashes.
+            let input = db.blob("SELECT leaf_input FROM entries WHERE idx = 5")
+            let previous = db.blob("SELECT chain_hash FROM entries WHERE idx = 40")
+            let leaf = Merkle.leafHash(input)
+            let chain = HashChain.next(previous: previous, leafHash: leaf)
+            db.exec("INSERT INTO entries VALUES (41, X'\(Hex.encode(SHA256.hash([41])))', X'\(Hex.encode(input))', X'\(Hex.encode(leaf))', X'\(Hex.encode(chain))', 0)")
+        }
+        #expect(failure?.index == 41)
+    }
+
+    @Test("a truncated log is caught: by its checkpoint, or when the checkpoints are cut too, by an earlier one")
+    func truncated() async throws {
+        let f = try await TamperFixture.make()
+        let cut = try await f.audit { $0.exec("DELETE FROM entries WHERE idx >= 30") }
+        #expect(cut?.index == 30)
+        // Cut cleanly back to the signed checkpoint of size 28 (entries, checkpoints and tree nodes):
+        // the shorter log is self-consistent, so only an earlier checkpoint can show it was truncated.
+        let clean: (RawDatabase) -> Void = {
+            $0.exec("DELETE FROM entries WHERE idx >= 28")
+            $0.exec("DELETE FROM checkpoints WHERE tree_size > 28")
+            $0.exec("DELETE FROM nodes WHERE ((id & 281474976710655) + 1) << (id >> 48) > 28")
+        }
+        #expect(try await f.audit(clean) == nil)
+        let failure = try await f.audit(since: f.finalCheckpoint, clean)
+        #expect(failure?.reason.contains("truncated") == true)
+    }
+
+    @Test("a flipped byte in a stored checkpoint is caught")
+    func flippedCheckpoint() async throws {
+        let f = try await TamperFixture.make()
+        let latest = try await f.audit { db in
+            db.exec("UPDATE checkpoints SET note = replace(note, '\n41\n', '\n40\n') WHERE tree_size = 41")
+        }
+        #expect(latest != nil)
+        let older = try await f.audit { db in
+            let note = String(decoding: db.blob("SELECT CAST(note AS BLOB) FROM checkpoints WHERE tree_size = 15"), as: UTF8.self)
+            var lines = note.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            lines[2] = Base64.encode(SHA256.hash(Array("forged".utf8)))
+            db.exec("UPDATE checkpoints SET note = '\(lines.joined(separator: "\n"))' WHERE tree_size = 15")
+        }
+        #expect(older?.index == 14)
+    }
+}

@@ -1,0 +1,106 @@
+import CSQLite
+import CustodyCrypto
+import CustodyLedger
+import CustodyLog
+import CustodyModel
+import Foundation
+import Logging
+
+/// A ledger in a fresh temporary data directory, with helpers to register participants and sign events.
+struct TestLog {
+    let directory: DataDirectory
+    let ledger: Ledger
+    let registrar: SigningKey
+
+    static func temporaryPath(_ name: String = "log") -> String {
+        let path = NSTemporaryDirectory() + "custody-test-\(name)-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func open(path: String = temporaryPath(), origin: String = "test.example/log") async throws -> TestLog {
+        let directory = DataDirectory(path: path)
+        let (ledger, _) = try await directory.openLedger(origin: origin, logger: Logger(label: "test"))
+        let registrar = try KeyFile.read(from: directory.registrarKeyPath).signingKey()
+        return TestLog(directory: directory, ledger: ledger, registrar: registrar)
+    }
+
+    /// Registers a new participant with a fresh key; returns the key.
+    func register(_ participant: String) async throws -> SigningKey {
+        let key = SigningKey.generate()
+        let body = Self.body("participant.register", signer: "registrar", extra: [
+            ("participant", .string(participant)), ("publicKeys", .array([.string(key.publicKey.base64)])),
+        ])
+        _ = try await ledger.submit(try EventEnvelope.sign(body: body, with: registrar)).get()
+        return key
+    }
+
+    static func body(_ type: String, signer: String, nonce: String = UUID().uuidString,
+                     extra: [(String, JSONValue)] = []) -> JSONObject {
+        JSONObject([
+            ("type", .string(type)), ("schemaVersion", .integer(1)), ("signer", .string(signer)),
+            ("occurredAt", .string("2026-11-29T10:00:00Z")), ("nonce", .string(nonce)),
+        ] + extra)
+    }
+
+    static func event(_ signer: String, key: SigningKey, _ n: Int = 0) throws -> EventEnvelope {
+        try EventEnvelope.sign(body: body("parcel.extract", signer: signer, extra: [
+            ("parcel", .string("P-\(n)")), ("carats", .integer(Int64(100 * n + 1))),
+        ]), with: key)
+    }
+}
+
+/// Raw SQL on a copy of a log database, for tampering tests.
+struct RawDatabase {
+    let handle: OpaquePointer
+
+    init(path: String) {
+        var h: OpaquePointer?
+        precondition(sqlite3_open(path, &h) == SQLITE_OK)
+        handle = h!
+    }
+
+    func exec(_ sql: String) {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        precondition(rc == SQLITE_OK, "\(sql): \(err.map { String(cString: $0) } ?? "")")
+    }
+
+    func close() { sqlite3_close(handle) }
+
+    /// The blob in the first column of the first row of `sql`.
+    func blob(_ sql: String) -> [UInt8] {
+        var stmt: OpaquePointer?
+        precondition(sqlite3_prepare_v2(handle, sql, -1, &stmt, nil) == SQLITE_OK)
+        defer { sqlite3_finalize(stmt) }
+        precondition(sqlite3_step(stmt) == SQLITE_ROW, "no row for \(sql)")
+        let n = Int(sqlite3_column_bytes(stmt, 0))
+        return [UInt8](UnsafeRawBufferPointer(start: sqlite3_column_blob(stmt, 0), count: n))
+    }
+
+    /// Runs `sql` with one blob parameter.
+    func exec(_ sql: String, blob: [UInt8]) {
+        var stmt: OpaquePointer?
+        precondition(sqlite3_prepare_v2(handle, sql, -1, &stmt, nil) == SQLITE_OK)
+        defer { sqlite3_finalize(stmt) }
+        _ = blob.withUnsafeBytes { sqlite3_bind_blob(stmt, 1, $0.baseAddress, Int32($0.count), nil) }
+        precondition(sqlite3_step(stmt) == SQLITE_DONE)
+    }
+
+    /// Flips one bit of the blob in `column` of the row `whereClause` selects.
+    func flip(_ table: String, _ column: String, where whereClause: String, byte: Int) {
+        var value = blob("SELECT \(column) FROM \(table) WHERE \(whereClause)")
+        value[byte] ^= 0x01
+        exec("UPDATE \(table) SET \(column) = ? WHERE \(whereClause)", blob: value)
+    }
+}
+
+/// Copies the database of a closed ledger (checkpointing the WAL first) to a new file.
+func copyDatabase(_ directory: DataDirectory) -> String {
+    let db = RawDatabase(path: directory.databasePath)
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    let copy = TestLog.temporaryPath("copy") + "/custody.sqlite"
+    try! FileManager.default.copyItem(atPath: directory.databasePath, toPath: copy)
+    return copy
+}
