@@ -27,27 +27,38 @@ public enum CanonicalJSON {
         writer.append(to: &out)
     }
 
-    /// Parse strictly, then encode canonically. Throws what ``JSONParser`` throws for the same input
-    /// with the default depth limit; `numbers` is the parser's ``JSONParser/NumberPolicy``.
+    /// Parse strictly, then encode canonically.
+    ///
+    /// Accepts and rejects exactly what ``JSONParser`` does (same grammar code, default depth limit;
+    /// `numbers` is the parser's ``JSONParser/NumberPolicy``) and gives `encode(parse(bytes))`, but never
+    /// builds a ``JSONValue``: strings stay bytes, which makes it several times faster.
     public static func canonicalize(
         _ bytes: [UInt8], numbers: JSONParser.NumberPolicy = .safeIntegers
     ) throws(JSONParseError) -> [UInt8] {
-        let value = try JSONParser.parse(bytes, numbers: numbers)
-        var writer = ByteWriter(capacity: bytes.count + 64)
-        defer { writer.deallocate() }
-        write(value, into: &writer)
-        return writer.bytes()
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONParseError) in try canonicalize(UnsafeRawBufferPointer(buffer), numbers: numbers) }
+        }
+        return try result.get()
     }
 
     /// Parse strictly, then encode canonically, from `Data`.
     public static func canonicalize(
         _ data: Data, numbers: JSONParser.NumberPolicy = .safeIntegers
     ) throws(JSONParseError) -> [UInt8] {
-        let value = try JSONParser.parse(data, numbers: numbers)
-        var writer = ByteWriter(capacity: data.count + 64)
-        defer { writer.deallocate() }
-        write(value, into: &writer)
-        return writer.bytes()
+        let result = data.withUnsafeBytes { raw in
+            Result { () throws(JSONParseError) in try canonicalize(raw, numbers: numbers) }
+        }
+        return try result.get()
+    }
+
+    /// Parse strictly, then encode canonically, from raw memory (e.g. a network buffer).
+    public static func canonicalize(
+        _ buffer: UnsafeRawBufferPointer, numbers: JSONParser.NumberPolicy = .safeIntegers
+    ) throws(JSONParseError) -> [UInt8] {
+        let bytes = buffer.bindMemory(to: UInt8.self)
+        let tape = try JSONParser.run(bytes, maxDepth: JSONParser.defaultMaxDepth, numbers: numbers,
+                                      sink: TapeBuilder(inputCount: bytes.count))
+        return tape.canonicalBytes()
     }
 
     /// Whether key `a` sorts before key `b` in JCS order (by UTF-16 code units, not by scalars).
@@ -169,31 +180,7 @@ public enum CanonicalJSON {
                         let prefix = withUTF8Bytes(members[i].key) { sortPrefix($0) }
                         (entries.baseAddress! + i).initialize(to: SortEntry(prefix: prefix, index: i))
                     }
-                    func less(_ a: SortEntry, _ b: SortEntry) -> Bool {
-                        if a.prefix != b.prefix { return a.prefix < b.prefix }
-                        return keyPrecedes(members[a.index].key, members[b.index].key)
-                    }
-                    var sorted = true
-                    for i in 1..<n where !less(entries[i - 1], entries[i]) {
-                        sorted = false
-                        break
-                    }
-                    if !sorted {
-                        if n <= 24 {  // insertion sort: few members, usually nearly sorted
-                            for i in 1..<n {
-                                let e = entries[i]
-                                var j = i
-                                while j > 0, less(e, entries[j - 1]) {
-                                    entries[j] = entries[j - 1]
-                                    j -= 1
-                                }
-                                entries[j] = e
-                            }
-                        } else {
-                            var buffer = entries
-                            buffer.sort(by: less)
-                        }
-                    }
+                    sortMembers(entries) { keyPrecedes(members[$0].key, members[$1].key) }
                     for k in 0..<n {
                         if k > 0 { w.byte(0x2C) }
                         let i = entries[k].index
@@ -204,6 +191,37 @@ public enum CanonicalJSON {
                 }
             }
             w.byte(0x7D)
+        }
+    }
+
+    /// Sorts members into JCS order by their prefixes, breaking prefix ties with `keyLess` on the
+    /// entries' indices. Leaves already sorted input alone after one pass.
+    @inline(__always)
+    static func sortMembers(_ entries: UnsafeMutableBufferPointer<SortEntry>, keyLess: (Int, Int) -> Bool) {
+        func less(_ a: SortEntry, _ b: SortEntry) -> Bool {
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            return keyLess(a.index, b.index)
+        }
+        let n = entries.count
+        var sorted = true
+        for i in 1..<n where !less(entries[i - 1], entries[i]) {
+            sorted = false
+            break
+        }
+        if sorted { return }
+        if n <= 24 {  // insertion sort: few members
+            for i in 1..<n {
+                let e = entries[i]
+                var j = i
+                while j > 0, less(e, entries[j - 1]) {
+                    entries[j] = entries[j - 1]
+                    j -= 1
+                }
+                entries[j] = e
+            }
+        } else {
+            var buffer = entries
+            buffer.sort(by: less)
         }
     }
 
@@ -236,49 +254,52 @@ public enum CanonicalJSON {
     }
 
     static func writeString(_ string: String, into w: inout ByteWriter) {
-        withUTF8Bytes(string) { bytes in
-            // Worst case every byte becomes \u00xx (6 bytes), plus the quotes.
-            w.reserve(bytes.count + 2)
-            w.unsafeByte(0x22)
-            var runStart = 0
-            var i = 0
-            while i < bytes.count {
-                // Skip 8 bytes at a time while none needs escaping (the common case).
-                if i + 8 <= bytes.count,
-                   !needsEscape(UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
-                    i += 8
-                    continue
-                }
-                let b = bytes[i]
-                i += 1
-                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
-                let at = i - 1
-                if runStart < at {
-                    w.bytes(UnsafeBufferPointer(rebasing: bytes[runStart..<at]))
-                }
-                runStart = i
-                w.reserve(6 + bytes.count - at)
-                w.unsafeByte(0x5C)
-                switch b {
-                case 0x22: w.unsafeByte(0x22)
-                case 0x5C: w.unsafeByte(0x5C)
-                case 0x08: w.unsafeByte(0x62)  // \b
-                case 0x09: w.unsafeByte(0x74)  // \t
-                case 0x0A: w.unsafeByte(0x6E)  // \n
-                case 0x0C: w.unsafeByte(0x66)  // \f
-                case 0x0D: w.unsafeByte(0x72)  // \r
-                default:  // \u00xx, lowercase hex
-                    let hex: StaticString = "0123456789abcdef"
-                    w.unsafeByte(0x75); w.unsafeByte(0x30); w.unsafeByte(0x30)
-                    w.unsafeByte(hex.utf8Start[Int(b >> 4)])
-                    w.unsafeByte(hex.utf8Start[Int(b & 0x0F)])
-                }
+        withUTF8Bytes(string) { writeEscaped($0, into: &w) }
+    }
+
+    /// Writes UTF-8 `bytes` as a JCS string literal.
+    static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, into w: inout ByteWriter) {
+        // Room for the usual case, no escapes; each escape reserves what it needs.
+        w.reserve(bytes.count + 2)
+        w.unsafeByte(0x22)
+        var runStart = 0
+        var i = 0
+        while i < bytes.count {
+            // Skip 8 bytes at a time while none needs escaping (the common case).
+            if i + 8 <= bytes.count,
+               !needsEscape(UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                i += 8
+                continue
             }
-            if runStart < bytes.count {
-                w.bytes(UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            let b = bytes[i]
+            i += 1
+            guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+            let at = i - 1
+            if runStart < at {
+                w.bytes(UnsafeBufferPointer(rebasing: bytes[runStart..<at]))
             }
-            w.byte(0x22)
+            runStart = i
+            w.reserve(6 + bytes.count - at)
+            w.unsafeByte(0x5C)
+            switch b {
+            case 0x22: w.unsafeByte(0x22)
+            case 0x5C: w.unsafeByte(0x5C)
+            case 0x08: w.unsafeByte(0x62)  // \b
+            case 0x09: w.unsafeByte(0x74)  // \t
+            case 0x0A: w.unsafeByte(0x6E)  // \n
+            case 0x0C: w.unsafeByte(0x66)  // \f
+            case 0x0D: w.unsafeByte(0x72)  // \r
+            default:  // \u00xx, lowercase hex
+                let hex: StaticString = "0123456789abcdef"
+                w.unsafeByte(0x75); w.unsafeByte(0x30); w.unsafeByte(0x30)
+                w.unsafeByte(hex.utf8Start[Int(b >> 4)])
+                w.unsafeByte(hex.utf8Start[Int(b & 0x0F)])
+            }
         }
+        if runStart < bytes.count {
+            w.bytes(UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        }
+        w.byte(0x22)
     }
 
     /// Whether any of the 8 bytes is below 0x20, a quote or a backslash (SWAR; exact as a yes/no answer).
@@ -398,6 +419,194 @@ public enum CanonicalJSON {
                     writeDecimal(UInt64(e.magnitude), into: &w)
                 }
             }
+        }
+    }
+}
+
+// MARK: - Direct canonicalization
+
+/// Records a document as a flat tape of nodes with its decoded strings in one byte arena, then writes
+/// the canonical form from it. This is `encode(parse(bytes))` without a `String` or array per value.
+struct TapeBuilder: ParseSink {
+    enum Kind: UInt8 {
+        case null, `false`, `true`, number, string, array, object
+    }
+
+    /// For strings (values and keys): `a` = arena offset, `b` = length. Numbers: `a` = the bit pattern.
+    /// Containers: `a` = the index after their last descendant, `b` = member count (objects).
+    /// An object's children alternate key, value.
+    struct Node {
+        var kind: Kind
+        var a: Int
+        var b: Int
+    }
+
+    struct Open {
+        var node: Int
+        var keyStart: Int
+    }
+
+    var nodes: [Node] = []
+    var arena: [UInt8] = []
+    var open: [Open] = []
+    /// Node indices of the keys of all open objects, flattened, with their fingerprints.
+    var keyNodes: [Int] = []
+    var keyPrints: [UInt64] = []
+    /// Exact-key sets of open objects with many members, by depth.
+    var largeKeySets: [Int: Set<ExactKey>] = [:]
+
+    init(inputCount: Int) {
+        // Decoded strings never exceed the input, so the arena never grows.
+        arena.reserveCapacity(inputCount)
+        nodes.reserveCapacity(inputCount / 8 + 8)
+        open.reserveCapacity(8)
+        keyNodes.reserveCapacity(16)
+        keyPrints.reserveCapacity(16)
+    }
+
+    mutating func null() { nodes.append(Node(kind: .null, a: 0, b: 0)) }
+    mutating func bool(_ value: Bool) { nodes.append(Node(kind: value ? .true : .false, a: 0, b: 0)) }
+    mutating func number(_ value: Double) {
+        nodes.append(Node(kind: .number, a: Int(truncatingIfNeeded: value.bitPattern), b: 0))
+    }
+    mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) {
+        nodes.append(Node(kind: .string, a: arena.count, b: bytes.count))
+        arena.append(contentsOf: bytes)
+    }
+
+    mutating func key(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let depth = open.count - 1
+        let start = open[depth].keyStart
+        let existing = keyNodes.count - start
+        let print = keyFingerprint(bytes)
+        if existing < linearKeyLimit {
+            let duplicate = arena.withUnsafeBufferPointer { arena in
+                for i in start..<keyNodes.count where keyPrints[i] == print {
+                    let node = nodes[keyNodes[i]]
+                    if node.b == bytes.count,
+                       bytes.count == 0 || memcmp(arena.baseAddress! + node.a, bytes.baseAddress!, bytes.count) == 0 {
+                        return true
+                    }
+                }
+                return false
+            }
+            if duplicate { return false }
+        } else {
+            if existing == linearKeyLimit {
+                var set = Set<ExactKey>(minimumCapacity: existing * 4)
+                for i in start..<keyNodes.count { set.insert(ExactKey(keyText(keyNodes[i]))) }
+                largeKeySets[depth] = set
+            }
+            let key = ExactKey(String(decoding: bytes, as: UTF8.self))
+            if !largeKeySets[depth, default: []].insert(key).inserted { return false }
+        }
+        keyNodes.append(nodes.count)
+        keyPrints.append(print)
+        nodes[open[depth].node].b += 1
+        string(bytes)
+        return true
+    }
+
+    private func keyText(_ node: Int) -> String {
+        let n = nodes[node]
+        return arena.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[n.a..<(n.a + n.b)]), as: UTF8.self) }
+    }
+
+    mutating func beginArray() {
+        open.append(Open(node: nodes.count, keyStart: keyNodes.count))
+        nodes.append(Node(kind: .array, a: 0, b: 0))
+    }
+
+    mutating func beginObject() {
+        open.append(Open(node: nodes.count, keyStart: keyNodes.count))
+        nodes.append(Node(kind: .object, a: 0, b: 0))
+    }
+
+    mutating func endArray() {
+        nodes[open.removeLast().node].a = nodes.count
+    }
+
+    mutating func endObject() {
+        let o = open.removeLast()
+        nodes[o.node].a = nodes.count
+        let n = keyNodes.count - o.keyStart
+        keyNodes.removeLast(n)
+        keyPrints.removeLast(n)
+        if n > linearKeyLimit { largeKeySets[open.count] = nil }
+    }
+
+    mutating func finish() -> TapeBuilder { self }
+
+    /// The canonical form of the recorded document.
+    func canonicalBytes() -> [UInt8] {
+        var writer = CanonicalJSON.ByteWriter(capacity: arena.count + nodes.count * 4 + 64)
+        defer { writer.deallocate() }
+        nodes.withUnsafeBufferPointer { nodes in
+            arena.withUnsafeBufferPointer { arena in
+                _ = Self.emit(0, nodes, arena, into: &writer)
+            }
+        }
+        return writer.bytes()
+    }
+
+    /// Writes node `i` (and its subtree); returns the index after it.
+    static func emit(
+        _ i: Int, _ nodes: UnsafeBufferPointer<Node>, _ arena: UnsafeBufferPointer<UInt8>,
+        into w: inout CanonicalJSON.ByteWriter
+    ) -> Int {
+        let node = nodes[i]
+        switch node.kind {
+        case .null, .false, .true:
+            CanonicalJSON.write(node.kind == .null ? .null : .bool(node.kind == .true), into: &w)
+            return i + 1
+        case .number:
+            CanonicalJSON.writeNumber(Double(bitPattern: UInt64(truncatingIfNeeded: node.a)), into: &w)
+            return i + 1
+        case .string:
+            CanonicalJSON.writeEscaped(UnsafeBufferPointer(rebasing: arena[node.a..<(node.a + node.b)]), into: &w)
+            return i + 1
+        case .array:
+            w.byte(0x5B)
+            var j = i + 1
+            while j < node.a {
+                if j > i + 1 { w.byte(0x2C) }
+                j = emit(j, nodes, arena, into: &w)
+            }
+            w.byte(0x5D)
+            return node.a
+        case .object:
+            w.byte(0x7B)
+            let n = node.b
+            if n > 0 {
+                withUnsafeTemporaryAllocation(of: CanonicalJSON.SortEntry.self, capacity: n) { entries in
+                    // Gather the key nodes, stepping over each value's subtree.
+                    var j = i + 1
+                    for k in 0..<n {
+                        let key = nodes[j]
+                        let prefix = CanonicalJSON.sortPrefix(UnsafeBufferPointer(rebasing: arena[key.a..<(key.a + key.b)]))
+                        (entries.baseAddress! + k).initialize(to: CanonicalJSON.SortEntry(prefix: prefix, index: j))
+                        let value = nodes[j + 1]
+                        j = value.kind == .array || value.kind == .object ? value.a : j + 2
+                    }
+                    if n > 1 {
+                        CanonicalJSON.sortMembers(entries) { x, y in
+                            let a = nodes[x], b = nodes[y]
+                            return CanonicalJSON.utf16Less(UnsafeBufferPointer(rebasing: arena[a.a..<(a.a + a.b)]),
+                                                           UnsafeBufferPointer(rebasing: arena[b.a..<(b.a + b.b)]))
+                        }
+                    }
+                    for k in 0..<n {
+                        if k > 0 { w.byte(0x2C) }
+                        let keyIndex = entries[k].index
+                        let key = nodes[keyIndex]
+                        CanonicalJSON.writeEscaped(UnsafeBufferPointer(rebasing: arena[key.a..<(key.a + key.b)]), into: &w)
+                        w.byte(0x3A)
+                        _ = emit(keyIndex + 1, nodes, arena, into: &w)
+                    }
+                }
+            }
+            w.byte(0x7D)
+            return node.a
         }
     }
 }

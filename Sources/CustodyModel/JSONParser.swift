@@ -23,6 +23,13 @@ public struct JSONParser {
         /// Plain RFC 8785: any finite number, canonicalized by its double value (so `1E30` is accepted
         /// and becomes `1e+30`). For conformance tests and tools, not for ledger input.
         case anyFinite
+
+        var maxMagnitude: Double {
+            switch self {
+            case .safeIntegers: return 9_007_199_254_740_991  // every double above this is an integer
+            case .anyFinite: return .greatestFiniteMagnitude
+            }
+        }
     }
 
     /// Parses one JSON text (a value with optional surrounding whitespace).
@@ -59,16 +66,159 @@ public struct JSONParser {
         _ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth,
         numbers: NumberPolicy = .safeIntegers
     ) throws(JSONParseError) -> JSONValue {
+        try run(buffer, maxDepth: maxDepth, numbers: numbers, sink: ValueBuilder())
+    }
+
+    /// Runs the grammar over `buffer`, reporting values to `sink`. Every entry point (value building and
+    /// direct canonicalization) goes through here, so they accept and reject exactly the same inputs.
+    static func run<Sink: ParseSink>(
+        _ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int, numbers: NumberPolicy, sink: Sink
+    ) throws(JSONParseError) -> Sink.Output {
         guard let base = buffer.baseAddress, buffer.count > 0 else {
             throw JSONParseError(.emptyInput, at: 0)
         }
         var core = ParserCore(base: base, end: buffer.count, maxDepth: maxDepth,
-                              maxMagnitude: numbers == .safeIntegers ? 9_007_199_254_740_991 : .greatestFiniteMagnitude)
+                              maxMagnitude: numbers.maxMagnitude, sink: sink)
+        defer { core.releaseScratch() }
         return try core.parseDocument()
     }
 }
 
-// MARK: - Implementation
+// MARK: - Sinks
+
+/// Receives a document's values in order from ``ParserCore``. Strings and keys arrive decoded (escapes
+/// resolved, UTF-8 validated); their buffers are only valid during the call.
+protocol ParseSink {
+    associatedtype Output
+    mutating func null()
+    mutating func bool(_ value: Bool)
+    mutating func number(_ value: Double)
+    mutating func string(_ bytes: UnsafeBufferPointer<UInt8>)
+    /// A member key of the innermost open object; returns `false` if that object already has it.
+    mutating func key(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool
+    mutating func beginArray()
+    mutating func endArray()
+    mutating func beginObject()
+    mutating func endObject()
+    /// The document's single top-level value.
+    mutating func finish() -> Output
+}
+
+/// Key fingerprint: length in the low byte, then the first 7 bytes. Equal keys have equal fingerprints,
+/// so duplicate checks in small objects compare integers and only compare bytes on a match.
+@inline(__always)
+func keyFingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var x = UInt64(truncatingIfNeeded: bytes.count) & 0xFF
+    for j in 0..<min(bytes.count, 7) { x |= UInt64(bytes[j]) << (8 * (j + 1)) }
+    return x
+}
+
+/// Objects with more keys than this switch to a hash set for duplicate detection (linear overall).
+let linearKeyLimit = 16
+
+/// Builds ``JSONValue``s on flat stacks, moving finished containers' contents off them.
+struct ValueBuilder: ParseSink {
+    struct Open {
+        var valueStart: Int
+        var keyStart: Int
+    }
+
+    /// Completed elements/member values of all open containers, flattened.
+    var values: [JSONValue] = []
+    /// Keys of all open objects, flattened; an object's last key may await its value.
+    var keys: [String] = []
+    var keyPrints: [UInt64] = []
+    var open: [Open] = []
+    /// Exact-key sets of open objects with many members, by depth.
+    var largeKeySets: [Int: Set<ExactKey>] = [:]
+
+    init() {
+        values.reserveCapacity(32)
+        keys.reserveCapacity(16)
+        keyPrints.reserveCapacity(16)
+        open.reserveCapacity(8)
+    }
+
+    mutating func null() { values.append(.null) }
+    mutating func bool(_ value: Bool) { values.append(.bool(value)) }
+    mutating func number(_ value: Double) { values.append(.number(value)) }
+    mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) {
+        values.append(.string(String(decoding: bytes, as: UTF8.self)))
+    }
+
+    mutating func key(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let depth = open.count - 1
+        let start = open[depth].keyStart
+        let existing = keys.count - start
+        let print = keyFingerprint(bytes)
+        if existing < linearKeyLimit {
+            for i in start..<keys.count where keyPrints[i] == print && bytesEqual(keys[i], bytes) {
+                return false
+            }
+        } else {
+            let key = ExactKey(String(decoding: bytes, as: UTF8.self))
+            if existing == linearKeyLimit {
+                var set = Set<ExactKey>(minimumCapacity: existing * 4)
+                for i in start..<keys.count { set.insert(ExactKey(keys[i])) }
+                largeKeySets[depth] = set
+            }
+            if !largeKeySets[depth, default: []].insert(key).inserted { return false }
+        }
+        keys.append(String(decoding: bytes, as: UTF8.self))
+        keyPrints.append(print)
+        return true
+    }
+
+    mutating func beginArray() { open.append(Open(valueStart: values.count, keyStart: keys.count)) }
+    mutating func beginObject() { open.append(Open(valueStart: values.count, keyStart: keys.count)) }
+
+    /// Moves the innermost array's elements off the stack (no retain/release per element).
+    mutating func endArray() {
+        let start = open.removeLast().valueStart
+        let n = values.count - start
+        let elements = values.withUnsafeMutableBufferPointer { stack in
+            let source = stack.baseAddress! + start
+            // (reserve + append rather than `init(unsafeUninitializedCapacity:)`, which is not specialized
+            // and costs a runtime metadata lookup per call.)
+            var elements: [JSONValue] = []
+            elements.reserveCapacity(n)
+            for i in 0..<n { elements.append((source + i).move()) }
+            source.initialize(repeating: .null, count: n)  // trivially destroyed below
+            return elements
+        }
+        values.removeLast(n)
+        values.append(.array(elements))
+    }
+
+    /// Moves the innermost object's keys and values off the stacks into its members.
+    mutating func endObject() {
+        let frame = open.removeLast()
+        let n = keys.count - frame.keyStart
+        let members = keys.withUnsafeMutableBufferPointer { keyStack in
+            values.withUnsafeMutableBufferPointer { valueStack in
+                let keySource = keyStack.baseAddress! + frame.keyStart
+                let valueSource = valueStack.baseAddress! + frame.valueStart
+                var members: [JSONObject.Member] = []
+                members.reserveCapacity(n)
+                for i in 0..<n {
+                    members.append(JSONObject.Member(key: (keySource + i).move(), value: (valueSource + i).move()))
+                }
+                keySource.initialize(repeating: "", count: n)
+                valueSource.initialize(repeating: .null, count: n)
+                return members
+            }
+        }
+        keys.removeLast(n)
+        keyPrints.removeLast(n)
+        values.removeLast(n)
+        if n > linearKeyLimit { largeKeySets[open.count] = nil }
+        values.append(.object(JSONObject(uncheckedMembers: members)))
+    }
+
+    mutating func finish() -> JSONValue { values.removeLast() }
+}
+
+// MARK: - Grammar
 
 private enum ASCII {
     static let quote: UInt8 = 0x22, backslash: UInt8 = 0x5C, slash: UInt8 = 0x2F
@@ -88,7 +238,7 @@ private let exactPowersOfTen: [Double] = [
 /// The length of the well-formed UTF-8 sequence starting at `p[i]` (a non-ASCII byte), or 0 if the
 /// bytes there are not well-formed (Unicode Table 3-7: no overlongs, surrogates, or values past U+10FFFF).
 @inline(__always)
-internal func wellFormedUTF8Length(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> Int {
+func wellFormedUTF8Length(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> Int {
     let b0 = p[i]
     if b0 < 0xC2 { return 0 }  // continuation byte, or overlong lead C0/C1
     if b0 < 0xE0 {
@@ -114,45 +264,31 @@ internal func wellFormedUTF8Length(_ p: UnsafePointer<UInt8>, _ i: Int, _ end: I
     return 0
 }
 
-private struct Frame {
-    var isObject: Bool
-    /// Where this container's elements (or member values) start in `ParserCore.values`.
-    var valueStart: Int
-    /// Where this object's keys start in `ParserCore.keys`.
-    var keyStart: Int
-}
-
-private struct ParserCore {
+/// The RFC 8259 grammar with the ledger's strictness rules, driving a ``ParseSink``.
+struct ParserCore<Sink: ParseSink> {
     let base: UnsafePointer<UInt8>
     let end: Int
     let maxDepth: Int
-    /// Largest accepted magnitude: 2^53−1 under `.safeIntegers` (every double above it is an integer).
+    /// Largest accepted number magnitude (see ``JSONParser/NumberPolicy``).
     let maxMagnitude: Double
+    var sink: Sink
     var pos = 0
-    /// Decoding buffer for strings with escapes, reused across strings.
-    var scratch: [UInt8] = []
-    /// Open containers, innermost last.
-    var frames: [Frame] = []
-    /// Completed elements/member values of all open containers, flattened.
-    var values: [JSONValue] = []
-    /// Keys of all open objects, flattened; the last one of an object may await its value.
-    var keys: [String] = []
-    /// Exact-key sets of open objects with many members (by frame index), so that duplicate detection
-    /// stays linear; small objects compare keys directly.
-    var largeKeySets: [Int: Set<ExactKey>] = [:]
+    /// Open containers, innermost last: `true` for an object.
+    var frames: [Bool] = []
+    /// Decoding buffer for strings with escapes (allocated on first use, freed by ``releaseScratch()``).
+    var scratch: UnsafeMutablePointer<UInt8>? = nil
+    var scratchCapacity = 0
 
-    /// Objects with more keys than this get a hash set for duplicate detection.
-    static let linearKeyLimit = 16
-
-    init(base: UnsafePointer<UInt8>, end: Int, maxDepth: Int, maxMagnitude: Double) {
+    init(base: UnsafePointer<UInt8>, end: Int, maxDepth: Int, maxMagnitude: Double, sink: Sink) {
         self.base = base
         self.end = end
         self.maxDepth = maxDepth
         self.maxMagnitude = maxMagnitude
+        self.sink = sink
         frames.reserveCapacity(8)
-        values.reserveCapacity(32)
-        keys.reserveCapacity(16)
     }
+
+    func releaseScratch() { scratch?.deallocate() }
 
     @inline(__always)
     mutating func skipWhitespace() {
@@ -170,7 +306,7 @@ private struct ParserCore {
         return JSONParseError(.unexpectedCharacter(b), at: i)
     }
 
-    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+    mutating func parseDocument() throws(JSONParseError) -> Sink.Output {
         if end >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF {
             throw JSONParseError(.byteOrderMark, at: 0)
         }
@@ -181,17 +317,17 @@ private struct ParserCore {
             // Expecting a value.
             skipWhitespace()
             guard pos < end else { throw JSONParseError(.unexpectedEnd, at: pos) }
-            var value: JSONValue
             switch base[pos] {
             case ASCII.openBrace:
                 guard frames.count < maxDepth else { throw JSONParseError(.tooDeep, at: pos) }
                 pos += 1
                 skipWhitespace()
+                sink.beginObject()
                 if pos < end, base[pos] == ASCII.closeBrace {
                     pos += 1
-                    value = .object(JSONObject())
+                    sink.endObject()
                 } else {
-                    frames.append(Frame(isObject: true, valueStart: values.count, keyStart: keys.count))
+                    frames.append(true)
                     try parseMemberKey()
                     continue outer
                 }
@@ -199,35 +335,36 @@ private struct ParserCore {
                 guard frames.count < maxDepth else { throw JSONParseError(.tooDeep, at: pos) }
                 pos += 1
                 skipWhitespace()
+                sink.beginArray()
                 if pos < end, base[pos] == ASCII.closeBracket {
                     pos += 1
-                    value = .array([])
+                    sink.endArray()
                 } else {
-                    frames.append(Frame(isObject: false, valueStart: values.count, keyStart: keys.count))
+                    frames.append(false)
                     continue outer
                 }
             case ASCII.quote:
-                value = .string(try parseString())
+                sink.string(try parseString())
             case ASCII.minus, ASCII.zero...ASCII.nine:
-                value = .number(try parseNumber())
+                sink.number(try parseNumber())
             case UInt8(ascii: "t"):
                 try expectLiteral("true")
-                value = .bool(true)
+                sink.bool(true)
             case UInt8(ascii: "f"):
                 try expectLiteral("false")
-                value = .bool(false)
+                sink.bool(false)
             case UInt8(ascii: "n"):
                 try expectLiteral("null")
-                value = .null
+                sink.null()
             case ASCII.plus, ASCII.dot:  // `+1`, `.5`: number-like, so say so
                 throw JSONParseError(.invalidNumber, at: pos)
             default:
                 throw unexpected(at: pos)
             }
 
-            // A value is complete: attach it to its container, closing containers as they end.
+            // A value is complete: continue its container, or close containers as they end.
             while true {
-                guard let frame = frames.last else {
+                guard let isObject = frames.last else {
                     skipWhitespace()
                     if pos < end {
                         if base[pos] >= 0x80, wellFormedUTF8Length(base, pos, end) == 0 {
@@ -235,9 +372,8 @@ private struct ParserCore {
                         }
                         throw JSONParseError(.trailingData, at: pos)
                     }
-                    return value
+                    return sink.finish()
                 }
-                values.append(value)
                 skipWhitespace()
                 guard pos < end else { throw JSONParseError(.unexpectedEnd, at: pos) }
                 let b = base[pos]
@@ -245,18 +381,20 @@ private struct ParserCore {
                     let commaAt = pos
                     pos += 1
                     skipWhitespace()
-                    if pos < end, base[pos] == (frame.isObject ? ASCII.closeBrace : ASCII.closeBracket) {
+                    if pos < end, base[pos] == (isObject ? ASCII.closeBrace : ASCII.closeBracket) {
                         throw JSONParseError(.trailingComma, at: commaAt)
                     }
-                    if frame.isObject { try parseMemberKey() }
+                    if isObject { try parseMemberKey() }
                     continue outer
                 }
-                if frame.isObject, b == ASCII.closeBrace {
+                if isObject, b == ASCII.closeBrace {
                     pos += 1
-                    value = .object(closeObject(frame))
-                } else if !frame.isObject, b == ASCII.closeBracket {
+                    frames.removeLast()
+                    sink.endObject()
+                } else if !isObject, b == ASCII.closeBracket {
                     pos += 1
-                    value = .array(closeArray(frame))
+                    frames.removeLast()
+                    sink.endArray()
                 } else {
                     throw unexpected(at: pos)
                 }
@@ -264,76 +402,16 @@ private struct ParserCore {
         }
     }
 
-    /// Moves the innermost array's elements off the stack (no retain/release per element).
-    mutating func closeArray(_ frame: Frame) -> [JSONValue] {
-        let n = values.count - frame.valueStart
-        let elements = values.withUnsafeMutableBufferPointer { stack in
-            let source = stack.baseAddress! + frame.valueStart
-            let elements = [JSONValue](unsafeUninitializedCapacity: n) { target, initialized in
-                target.baseAddress!.moveInitialize(from: source, count: n)
-                initialized = n
-            }
-            source.initialize(repeating: .null, count: n)  // trivially destroyed below
-            return elements
-        }
-        values.removeLast(n)
-        frames.removeLast()
-        return elements
-    }
-
-    /// Moves the innermost object's keys and values off the stacks into its members.
-    mutating func closeObject(_ frame: Frame) -> JSONObject {
-        let n = keys.count - frame.keyStart
-        let members = keys.withUnsafeMutableBufferPointer { keyStack in
-            values.withUnsafeMutableBufferPointer { valueStack in
-                let keySource = keyStack.baseAddress! + frame.keyStart
-                let valueSource = valueStack.baseAddress! + frame.valueStart
-                let members = [JSONObject.Member](unsafeUninitializedCapacity: n) { target, initialized in
-                    for i in 0..<n {
-                        (target.baseAddress! + i).initialize(to: JSONObject.Member(key: (keySource + i).move(),
-                                                                                   value: (valueSource + i).move()))
-                    }
-                    initialized = n
-                }
-                keySource.initialize(repeating: "", count: n)
-                valueSource.initialize(repeating: .null, count: n)
-                return members
-            }
-        }
-        keys.removeLast(n)
-        values.removeLast(n)
-        if n > Self.linearKeyLimit { largeKeySets[frames.count - 1] = nil }
-        frames.removeLast()
-        return JSONObject(uncheckedMembers: members)
-    }
-
-    /// Parses `"key"` and the following `:` for the innermost (object) frame, rejecting duplicates.
+    /// Parses `"key"` and the following `:` for the innermost object, rejecting duplicates.
     mutating func parseMemberKey() throws(JSONParseError) {
         skipWhitespace()
         guard pos < end else { throw JSONParseError(.unexpectedEnd, at: pos) }
         guard base[pos] == ASCII.quote else { throw unexpected(at: pos) }
         let keyAt = pos
         let key = try parseString()
-        let f = frames.count - 1
-        let start = frames[f].keyStart
-        let existing = keys.count - start
-        if existing < Self.linearKeyLimit {
-            let duplicate = withUTF8Bytes(key) { bytes in
-                keys.withUnsafeBufferPointer { keys in
-                    for i in start..<keys.count where bytesEqual(keys[i], bytes) { return true }
-                    return false
-                }
-            }
-            if duplicate { throw JSONParseError(.duplicateKey(key), at: keyAt) }
-        } else if existing == Self.linearKeyLimit {
-            var set = Set<ExactKey>(minimumCapacity: existing * 4)
-            for i in start..<keys.count { set.insert(ExactKey(keys[i])) }
-            if !set.insert(ExactKey(key)).inserted { throw JSONParseError(.duplicateKey(key), at: keyAt) }
-            largeKeySets[f] = set
-        } else if largeKeySets[f, default: []].insert(ExactKey(key)).inserted == false {
-            throw JSONParseError(.duplicateKey(key), at: keyAt)
+        guard sink.key(key) else {
+            throw JSONParseError(.duplicateKey(String(decoding: key, as: UTF8.self)), at: keyAt)
         }
-        keys.append(key)
         skipWhitespace()
         guard pos < end else { throw JSONParseError(.unexpectedEnd, at: pos) }
         guard base[pos] == ASCII.colon else { throw unexpected(at: pos) }
@@ -352,7 +430,8 @@ private struct ParserCore {
     // MARK: Strings
 
     /// Parses a string starting at the opening quote at `pos`; leaves `pos` after the closing quote.
-    mutating func parseString() throws(JSONParseError) -> String {
+    /// Returns the decoded UTF-8, valid until the next call (it points into the input or the scratch).
+    mutating func parseString() throws(JSONParseError) -> UnsafeBufferPointer<UInt8> {
         let start = pos + 1
         var i = start
         // Fast path: no escapes, so the bytes between the quotes are the string.
@@ -368,7 +447,7 @@ private struct ParserCore {
             let b = base[i]
             if b == ASCII.quote {
                 pos = i + 1
-                return String(decoding: UnsafeBufferPointer(start: base + start, count: i - start), as: UTF8.self)
+                return UnsafeBufferPointer(start: base + start, count: i - start)
             }
             if b == ASCII.backslash { break }
             if b < 0x20 { throw JSONParseError(.controlCharacterInString, at: i) }
@@ -384,26 +463,52 @@ private struct ParserCore {
         return try parseEscapedString(contentStart: start, firstEscape: i)
     }
 
-    mutating func parseEscapedString(contentStart: Int, firstEscape: Int) throws(JSONParseError) -> String {
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: UnsafeBufferPointer(start: base + contentStart, count: firstEscape - contentStart))
+    /// Makes room for `extra` more bytes after `used` in the scratch buffer.
+    @inline(__always)
+    mutating func reserveScratch(_ used: Int, _ extra: Int) -> UnsafeMutablePointer<UInt8> {
+        if let scratch, used + extra <= scratchCapacity { return scratch }
+        return growScratch(used, used + extra)
+    }
+
+    @inline(never)
+    mutating func growScratch(_ used: Int, _ needed: Int) -> UnsafeMutablePointer<UInt8> {
+        let capacity = max(needed, scratchCapacity * 2, 256)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        if let scratch {
+            grown.update(from: scratch, count: used)
+            scratch.deallocate()
+        }
+        scratch = grown
+        scratchCapacity = capacity
+        return grown
+    }
+
+    mutating func parseEscapedString(contentStart: Int, firstEscape: Int) throws(JSONParseError)
+        -> UnsafeBufferPointer<UInt8>
+    {
+        // Decoding never lengthens the text (each escape is at least as long as its UTF-8), so the
+        // remaining input bounds the decoded size.
+        let out = reserveScratch(0, end - contentStart)
+        var n = firstEscape - contentStart
+        out.update(from: base + contentStart, count: n)
         var i = firstEscape
         while true {
             guard i < end else { throw JSONParseError(.unexpectedEnd, at: end) }
             let b = base[i]
             if b == ASCII.quote {
                 pos = i + 1
-                return String(decoding: scratch, as: UTF8.self)
+                return UnsafeBufferPointer(start: out, count: n)
             }
             if b == ASCII.backslash {
                 guard i + 1 < end else { throw JSONParseError(.unexpectedEnd, at: end) }
+                let decoded: UInt8
                 switch base[i + 1] {
-                case ASCII.quote, ASCII.backslash, ASCII.slash: scratch.append(base[i + 1])
-                case UInt8(ascii: "b"): scratch.append(0x08)
-                case UInt8(ascii: "f"): scratch.append(0x0C)
-                case UInt8(ascii: "n"): scratch.append(0x0A)
-                case UInt8(ascii: "r"): scratch.append(0x0D)
-                case UInt8(ascii: "t"): scratch.append(0x09)
+                case ASCII.quote, ASCII.backslash, ASCII.slash: decoded = base[i + 1]
+                case UInt8(ascii: "b"): decoded = 0x08
+                case UInt8(ascii: "f"): decoded = 0x0C
+                case UInt8(ascii: "n"): decoded = 0x0A
+                case UInt8(ascii: "r"): decoded = 0x0D
+                case UInt8(ascii: "t"): decoded = 0x09
                 case UInt8(ascii: "u"):
                     let unit = try hex4(at: i + 2, escapeAt: i)
                     if unit >= 0xD800, unit <= 0xDBFF {
@@ -414,28 +519,39 @@ private struct ParserCore {
                         guard base[i + 7] == UInt8(ascii: "u") else { throw JSONParseError(.loneSurrogate, at: i) }
                         let low = try hex4(at: i + 8, escapeAt: i + 6)
                         guard low >= 0xDC00, low <= 0xDFFF else { throw JSONParseError(.loneSurrogate, at: i) }
-                        appendUTF8(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                        n += Self.encodeUTF8(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00), into: out + n)
                         i += 12
                         continue
                     }
                     if unit >= 0xDC00, unit <= 0xDFFF { throw JSONParseError(.loneSurrogate, at: i) }
-                    appendUTF8(unit)
+                    n += Self.encodeUTF8(unit, into: out + n)
                     i += 6
                     continue
                 default:
                     throw JSONParseError(.invalidEscape, at: i)
                 }
+                out[n] = decoded
+                n += 1
                 i += 2
             } else if b < 0x20 {
                 throw JSONParseError(.controlCharacterInString, at: i)
             } else if b < 0x80 {
-                scratch.append(b)
+                // Copy the run of plain ASCII up to the next quote, backslash, control or non-ASCII byte.
+                let runStart = i
                 i += 1
+                while i < end {
+                    let c = base[i]
+                    guard c >= 0x20, c < 0x80, c != ASCII.quote, c != ASCII.backslash else { break }
+                    i += 1
+                }
+                (out + n).update(from: base + runStart, count: i - runStart)
+                n += i - runStart
             } else {
-                let n = wellFormedUTF8Length(base, i, end)
-                guard n > 0 else { throw JSONParseError(.invalidUTF8, at: i) }
-                scratch.append(contentsOf: UnsafeBufferPointer(start: base + i, count: n))
-                i += n
+                let length = wellFormedUTF8Length(base, i, end)
+                guard length > 0 else { throw JSONParseError(.invalidUTF8, at: i) }
+                (out + n).update(from: base + i, count: length)
+                n += length
+                i += length
             }
         }
     }
@@ -458,22 +574,28 @@ private struct ParserCore {
         return v
     }
 
-    mutating func appendUTF8(_ scalar: UInt32) {
+    /// Writes the UTF-8 of a scalar (not a surrogate) at `p`; returns its length.
+    @inline(__always)
+    static func encodeUTF8(_ scalar: UInt32, into p: UnsafeMutablePointer<UInt8>) -> Int {
         switch scalar {
         case 0..<0x80:
-            scratch.append(UInt8(scalar))
+            p[0] = UInt8(scalar)
+            return 1
         case 0x80..<0x800:
-            scratch.append(UInt8(0xC0 | scalar >> 6))
-            scratch.append(UInt8(0x80 | scalar & 0x3F))
+            p[0] = UInt8(0xC0 | scalar >> 6)
+            p[1] = UInt8(0x80 | scalar & 0x3F)
+            return 2
         case 0x800..<0x10000:
-            scratch.append(UInt8(0xE0 | scalar >> 12))
-            scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            scratch.append(UInt8(0x80 | scalar & 0x3F))
+            p[0] = UInt8(0xE0 | scalar >> 12)
+            p[1] = UInt8(0x80 | scalar >> 6 & 0x3F)
+            p[2] = UInt8(0x80 | scalar & 0x3F)
+            return 3
         default:
-            scratch.append(UInt8(0xF0 | scalar >> 18))
-            scratch.append(UInt8(0x80 | scalar >> 12 & 0x3F))
-            scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            scratch.append(UInt8(0x80 | scalar & 0x3F))
+            p[0] = UInt8(0xF0 | scalar >> 18)
+            p[1] = UInt8(0x80 | scalar >> 12 & 0x3F)
+            p[2] = UInt8(0x80 | scalar >> 6 & 0x3F)
+            p[3] = UInt8(0x80 | scalar & 0x3F)
+            return 4
         }
     }
 
