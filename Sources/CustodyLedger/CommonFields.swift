@@ -28,8 +28,8 @@ struct CommonFields {
                               pointer: "/body/occurredAt")
         }
         nonce = try body.requiredString("nonce")
-        guard (8...128).contains(nonce.count) else {
-            throw LedgerError(.invalidEvent, "nonce must be 8 to 128 characters", pointer: "/body/nonce")
+        guard (8...128).contains(nonce.unicodeScalars.count) else {
+            throw LedgerError(.invalidEvent, "nonce must be 8 to 128 characters (Unicode code points)", pointer: "/body/nonce")
         }
     }
 }

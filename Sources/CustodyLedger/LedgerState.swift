@@ -1,4 +1,5 @@
 import CustodyCrypto
+import CustodyLog
 import CustodyModel
 import CustodyStore
 
@@ -73,7 +74,10 @@ public struct LedgerState: Sendable {
                                   pointer: "/body/signer")
             }
             let registration = try ParticipantRegistration(event)
-            for key in registration.publicKeys {
+            for (i, key) in registration.publicKeys.enumerated() {
+                if registration.publicKeys[..<i].contains(key) {
+                    throw LedgerError(.invalidEvent, "publicKeys lists key \(key.keyID) twice", pointer: "/body/publicKeys/\(i)")
+                }
                 if let existing = keys[key.keyID] {
                     throw LedgerError(.invalidEvent, "key \(key.keyID) is already registered to \(existing.participant)",
                                       pointer: "/body/publicKeys", logIndex: existing.registeredAt)
@@ -109,7 +113,14 @@ public struct Genesis {
             throw LedgerError(.invalidEvent, "the first entry of a log must be log.genesis", pointer: "/body/type")
         }
         origin = try event.body.requiredString("origin")
+        guard !origin.isEmpty, !origin.unicodeScalars.contains(where: { $0 == "+" || $0.properties.isWhitespace }) else {
+            throw LedgerError(.invalidEvent, "origin must be non-empty, without spaces or '+'", pointer: "/body/origin")
+        }
         logKey = try event.body.requiredString("logKey")
+        guard let verifier = try? NoteVerifier(encoded: logKey), verifier.name == origin else {
+            throw LedgerError(.invalidEvent, "logKey must be a C2SP Ed25519 verifier key named after the origin",
+                              pointer: "/body/logKey")
+        }
         guard case .object(let r)? = event.body["registrar"] else {
             throw LedgerError(.invalidEvent, "genesis needs a registrar object", pointer: "/body/registrar")
         }

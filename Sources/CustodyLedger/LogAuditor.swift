@@ -120,7 +120,7 @@ public struct LogAuditor: Sendable {
             }
         }
 
-        var replay = Replay(verifier: verifier, store: source.store, since: since)
+        var replay = try Replay(verifier: verifier, store: source.store, since: since)
         var next: UInt64 = 0
         let size = checkpoint.size
         while next < size {
@@ -177,11 +177,11 @@ struct Replay {
     var checkpointsChecked = 1
     let seen: EventIDSet
 
-    init(verifier: NoteVerifier, store: LogStore?, since: Checkpoint?) {
+    init(verifier: NoteVerifier, store: LogStore?, since: Checkpoint?) throws {
         self.verifier = verifier
         self.store = store
         self.since = since
-        seen = try! EventIDSet()
+        seen = try EventIDSet()
     }
 
     private struct Parsed: Sendable {

@@ -160,10 +160,26 @@ public enum CanonicalJSON {
 
     @inline(__always)
     static func sortPrefix(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var x: UInt64 = 0
-        let n = min(key.count, 8)
-        for j in 0..<n { x |= UInt64(utf16Weight(key[j])) << (56 - 8 * j) }
-        return x
+        let x = loadPadded(key, 0, fill: 0)
+        if x & 0x8080_8080_8080_8080 == 0 { return x.byteSwapped }  // ASCII: weights are the bytes
+        var prefix: UInt64 = 0
+        for j in 0..<min(key.count, 8) { prefix |= UInt64(utf16Weight(key[j])) << (56 - 8 * j) }
+        return prefix
+    }
+
+    /// The 8 bytes of `bytes` from `i` as a little-endian word (first byte lowest); past the end, bytes
+    /// are `fill`. Never reads outside the buffer.
+    @inline(__always)
+    static func loadPadded(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int, fill: UInt8) -> UInt64 {
+        let remaining = bytes.count - i
+        if remaining >= 8 {
+            return UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self))
+        }
+        var x = 0x0101_0101_0101_0101 &* UInt64(fill)
+        if remaining > 0 {
+            withUnsafeMutableBytes(of: &x) { $0.baseAddress!.copyMemory(from: bytes.baseAddress! + i, byteCount: remaining) }
+        }
+        return UInt64(littleEndian: x)
     }
 
     static func writeObject(_ object: JSONObject, into w: inout ByteWriter) {
@@ -260,26 +276,26 @@ public enum CanonicalJSON {
     /// Writes UTF-8 `bytes` as a JCS string literal.
     static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, into w: inout ByteWriter) {
         // Room for the usual case, no escapes; each escape reserves what it needs.
-        w.reserve(bytes.count + 2)
+        let n = bytes.count
+        w.reserve(n + 2)
         w.unsafeByte(0x22)
         var runStart = 0
         var i = 0
-        while i < bytes.count {
-            // Skip 8 bytes at a time while none needs escaping (the common case).
-            if i + 8 <= bytes.count,
-               !needsEscape(UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+        while i < n {
+            // Find the next byte to escape, 8 at a time (the tail is padded with harmless spaces).
+            let flags = escapeFlags(loadPadded(bytes, i, fill: 0x20))
+            if flags == 0 {
                 i += 8
                 continue
             }
+            i += flags.trailingZeroBitCount >> 3
             let b = bytes[i]
-            i += 1
-            guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
-            let at = i - 1
-            if runStart < at {
-                w.bytes(UnsafeBufferPointer(rebasing: bytes[runStart..<at]))
+            if runStart < i {
+                w.bytes(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
             }
+            i += 1
             runStart = i
-            w.reserve(6 + bytes.count - at)
+            w.reserve(6 + n - i)
             w.unsafeByte(0x5C)
             switch b {
             case 0x22: w.unsafeByte(0x22)
@@ -296,20 +312,23 @@ public enum CanonicalJSON {
                 w.unsafeByte(hex.utf8Start[Int(b & 0x0F)])
             }
         }
-        if runStart < bytes.count {
+        if runStart < n {
             w.bytes(UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
         w.byte(0x22)
     }
 
-    /// Whether any of the 8 bytes is below 0x20, a quote or a backslash (SWAR; exact as a yes/no answer).
+    /// Flags (bit 7 of each byte) the bytes of a little-endian word that JCS escapes: below 0x20, `"`
+    /// and `\`. SWAR: a flag can be spurious only above a genuine one, so `flags == 0` and the lowest
+    /// flag (`trailingZeroBitCount / 8`) are exact.
     @inline(__always)
-    static func needsEscape(_ x: UInt64) -> Bool {
+    static func escapeFlags(_ x: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func hasZeroByte(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
-        let control = (x &- ones &* 0x20) & ~x & highs  // some byte < 0x20
-        return control | hasZeroByte(x ^ (ones &* 0x22)) | hasZeroByte(x ^ (ones &* 0x5C)) != 0
+        let quote = x ^ (ones &* 0x22)
+        let backslash = x ^ (ones &* 0x5C)
+        let control = (x &- ones &* 0x20) & ~x
+        return (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)) & highs
     }
 
     static func writeNumber(_ d: Double, into w: inout ByteWriter) {

@@ -436,13 +436,16 @@ struct ParserCore<Sink: ParseSink> {
         var i = start
         // Fast path: no escapes, so the bytes between the quotes are the string.
         while i < end {
-            // Skip 8 bytes at a time while they are plain ASCII (no quote, backslash or control).
+            // Jump 8 bytes at a time to the next byte that needs a look: quote, backslash, control or
+            // non-ASCII (the lowest SWAR flag is exact; see `CanonicalJSON.escapeFlags`).
             if i + 8 <= end {
-                let chunk = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                if chunk & 0x8080_8080_8080_8080 == 0, !CanonicalJSON.needsEscape(chunk) {
+                let chunk = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                let flags = CanonicalJSON.escapeFlags(chunk) | chunk & 0x8080_8080_8080_8080
+                if flags == 0 {
                     i += 8
                     continue
                 }
+                i += flags.trailingZeroBitCount >> 3
             }
             let b = base[i]
             if b == ASCII.quote {

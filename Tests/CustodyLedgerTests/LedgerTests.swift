@@ -122,10 +122,24 @@ struct LedgerTests {
         #expect(await log.ledger.submit(selfRegistration).error?.kind == .unknownKey)
 
         let secondGenesis = try EventEnvelope.sign(body: TestLog.body("log.genesis", signer: "registrar", extra: [
-            ("origin", .string("x")), ("logKey", .string("x")),
+            ("origin", .string("test.example/log")), ("logKey", .string(log.ledger.signer.verifier.encoded)),
             ("registrar", .object(JSONObject([("participant", .string("registrar")), ("publicKey", .string(log.registrar.publicKey.base64))]))),
         ]), with: log.registrar)
-        #expect(await log.ledger.submit(secondGenesis).error?.kind == .invalidEvent)
+        let refusedGenesis = await log.ledger.submit(secondGenesis).error
+        #expect(refusedGenesis?.kind == .invalidEvent)
+        #expect(refusedGenesis?.detail.contains("first entry") == true)
+
+        // One key listed twice, or a key already registered to someone, is refused; the batch around it is not.
+        let twice = try EventEnvelope.sign(body: TestLog.body("participant.register", signer: "registrar", extra: [
+            ("participant", .string("miner3")),
+            ("publicKeys", .array([.string(stranger.publicKey.base64), .string(stranger.publicKey.base64)])),
+        ]), with: log.registrar)
+        let taken = try EventEnvelope.sign(body: TestLog.body("participant.register", signer: "registrar", extra: [
+            ("participant", .string("miner4")), ("publicKeys", .array([.string(key.publicKey.base64)])),
+        ]), with: log.registrar)
+        let results = await log.ledger.submit([twice, taken])
+        #expect(results[0].error?.pointer == "/body/publicKeys/1")
+        #expect(results[1].error?.logIndex == 1)
         #expect(log.ledger.treeSize == size)
         await log.ledger.close()
     }
