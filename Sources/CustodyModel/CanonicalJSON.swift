@@ -36,7 +36,7 @@ public enum CanonicalJSON {
         _ bytes: [UInt8], numbers: JSONParser.NumberPolicy = .safeIntegers
     ) throws(JSONParseError) -> [UInt8] {
         let result = bytes.withUnsafeBufferPointer { buffer in
-            Result { () throws(JSONParseError) in try canonicalize(UnsafeRawBufferPointer(buffer), numbers: numbers) }
+            Result { () throws(JSONParseError) in try canonicalize(bytes: buffer, numbers: numbers) }
         }
         return try result.get()
     }
@@ -55,9 +55,19 @@ public enum CanonicalJSON {
     public static func canonicalize(
         _ buffer: UnsafeRawBufferPointer, numbers: JSONParser.NumberPolicy = .safeIntegers
     ) throws(JSONParseError) -> [UInt8] {
-        let bytes = buffer.bindMemory(to: UInt8.self)
+        let result = buffer.withMemoryRebound(to: UInt8.self) { bytes in
+            Result { () throws(JSONParseError) in try canonicalize(bytes: bytes, numbers: numbers) }
+        }
+        return try result.get()
+    }
+
+    static func canonicalize(
+        bytes: UnsafeBufferPointer<UInt8>, numbers: JSONParser.NumberPolicy
+    ) throws(JSONParseError) -> [UInt8] {
+        let arena = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        defer { arena.deallocate() }
         let tape = try JSONParser.run(bytes, maxDepth: JSONParser.defaultMaxDepth, numbers: numbers,
-                                      sink: TapeBuilder(inputCount: bytes.count))
+                                      sink: TapeBuilder(inputCount: bytes.count, arena: arena))
         return tape.canonicalBytes()
     }
 
@@ -110,6 +120,13 @@ public enum CanonicalJSON {
             count += 1
         }
 
+        /// Stores all 8 bytes of a little-endian word but keeps only the first `keep`; the rest are
+        /// overwritten later. Needs 8 reserved bytes.
+        @inline(__always) mutating func unsafeWord(_ word: UInt64, keeping keep: Int) {
+            UnsafeMutableRawPointer(base + count).storeBytes(of: word.littleEndian, as: UInt64.self)
+            count += keep
+        }
+
         @inline(__always) mutating func bytes(_ p: UnsafeBufferPointer<UInt8>) {
             guard let source = p.baseAddress else { return }
             reserve(p.count)
@@ -118,7 +135,10 @@ public enum CanonicalJSON {
         }
 
         @inline(__always) mutating func bytes(_ p: UnsafeRawBufferPointer) {
-            bytes(p.bindMemory(to: UInt8.self))
+            guard let source = p.baseAddress else { return }
+            reserve(p.count)
+            UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: p.count)
+            count += p.count
         }
     }
 
@@ -175,11 +195,20 @@ public enum CanonicalJSON {
         if remaining >= 8 {
             return UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self))
         }
-        var x = 0x0101_0101_0101_0101 &* UInt64(fill)
-        if remaining > 0 {
-            withUnsafeMutableBytes(of: &x) { $0.baseAddress!.copyMemory(from: bytes.baseAddress! + i, byteCount: remaining) }
+        let fillWord = 0x0101_0101_0101_0101 &* UInt64(fill)
+        guard remaining > 0 else { return fillWord }
+        if bytes.count >= 8 {  // load the last 8 bytes and shift the wanted ones down
+            let last = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + bytes.count - 8)
+                .loadUnaligned(as: UInt64.self))
+            let shift = UInt64(8 * (8 - remaining))  // 8…56
+            return last >> shift | fillWord << (64 - shift)
         }
-        return UInt64(littleEndian: x)
+        var x = fillWord
+        for j in 0..<remaining {
+            let s = UInt64(8 * j)
+            x = x & ~(0xFF << s) | UInt64(bytes[i + j]) << s
+        }
+        return x
     }
 
     static func writeObject(_ object: JSONObject, into w: inout ByteWriter) {
@@ -275,27 +304,22 @@ public enum CanonicalJSON {
 
     /// Writes UTF-8 `bytes` as a JCS string literal.
     static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, into w: inout ByteWriter) {
-        // Room for the usual case, no escapes; each escape reserves what it needs.
         let n = bytes.count
-        w.reserve(n + 2)
+        // Room for the text without escapes, plus slack for whole-word stores; escapes reserve more.
+        w.reserve(n + 2 + 8)
         w.unsafeByte(0x22)
-        var runStart = 0
         var i = 0
         while i < n {
-            // Find the next byte to escape, 8 at a time (the tail is padded with harmless spaces).
-            let flags = escapeFlags(loadPadded(bytes, i, fill: 0x20))
-            if flags == 0 {
-                i += 8
-                continue
-            }
-            i += flags.trailingZeroBitCount >> 3
+            // 8 bytes at a time: store the word, keep the bytes before the first one to escape.
+            let word = loadPadded(bytes, i, fill: 0x20)  // padding (spaces) never needs escaping
+            let flags = escapeFlags(word)
+            let clean = flags == 0 ? min(8, n - i) : flags.trailingZeroBitCount >> 3
+            w.unsafeWord(word, keeping: clean)
+            i += clean
+            guard flags != 0 else { continue }
             let b = bytes[i]
-            if runStart < i {
-                w.bytes(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
-            }
             i += 1
-            runStart = i
-            w.reserve(6 + n - i)
+            w.reserve(6 + (n - i) + 1 + 8)
             w.unsafeByte(0x5C)
             switch b {
             case 0x22: w.unsafeByte(0x22)
@@ -312,10 +336,7 @@ public enum CanonicalJSON {
                 w.unsafeByte(hex.utf8Start[Int(b & 0x0F)])
             }
         }
-        if runStart < n {
-            w.bytes(UnsafeBufferPointer(rebasing: bytes[runStart...]))
-        }
-        w.byte(0x22)
+        w.unsafeByte(0x22)
     }
 
     /// Flags (bit 7 of each byte) the bytes of a little-endian word that JCS escapes: below 0x20, `"`
@@ -466,7 +487,10 @@ struct TapeBuilder: ParseSink {
     }
 
     var nodes: [Node] = []
-    var arena: [UInt8] = []
+    /// Decoded strings, back to back. Owned by the caller (``CanonicalJSON/canonicalize(bytes:numbers:)``),
+    /// sized to the input, which decoded strings never exceed.
+    let arena: UnsafeMutablePointer<UInt8>
+    var arenaCount = 0
     var open: [Open] = []
     /// Node indices of the keys of all open objects, flattened, with their fingerprints.
     var keyNodes: [Int] = []
@@ -474,9 +498,8 @@ struct TapeBuilder: ParseSink {
     /// Exact-key sets of open objects with many members, by depth.
     var largeKeySets: [Int: Set<ExactKey>] = [:]
 
-    init(inputCount: Int) {
-        // Decoded strings never exceed the input, so the arena never grows.
-        arena.reserveCapacity(inputCount)
+    init(inputCount: Int, arena: UnsafeMutablePointer<UInt8>) {
+        self.arena = arena
         nodes.reserveCapacity(inputCount / 8 + 8)
         open.reserveCapacity(8)
         keyNodes.reserveCapacity(16)
@@ -489,8 +512,9 @@ struct TapeBuilder: ParseSink {
         nodes.append(Node(kind: .number, a: Int(truncatingIfNeeded: value.bitPattern), b: 0))
     }
     mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) {
-        nodes.append(Node(kind: .string, a: arena.count, b: bytes.count))
-        arena.append(contentsOf: bytes)
+        nodes.append(Node(kind: .string, a: arenaCount, b: bytes.count))
+        if let source = bytes.baseAddress { (arena + arenaCount).update(from: source, count: bytes.count) }
+        arenaCount += bytes.count
     }
 
     mutating func key(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -499,17 +523,13 @@ struct TapeBuilder: ParseSink {
         let existing = keyNodes.count - start
         let print = keyFingerprint(bytes)
         if existing < linearKeyLimit {
-            let duplicate = arena.withUnsafeBufferPointer { arena in
-                for i in start..<keyNodes.count where keyPrints[i] == print {
-                    let node = nodes[keyNodes[i]]
-                    if node.b == bytes.count,
-                       bytes.count == 0 || memcmp(arena.baseAddress! + node.a, bytes.baseAddress!, bytes.count) == 0 {
-                        return true
-                    }
+            for i in start..<keyNodes.count where keyPrints[i] == print {
+                let node = nodes[keyNodes[i]]
+                if node.b == bytes.count,
+                   bytes.count == 0 || memcmp(arena + node.a, bytes.baseAddress!, bytes.count) == 0 {
+                    return false
                 }
-                return false
             }
-            if duplicate { return false }
         } else {
             if existing == linearKeyLimit {
                 var set = Set<ExactKey>(minimumCapacity: existing * 4)
@@ -528,7 +548,7 @@ struct TapeBuilder: ParseSink {
 
     private func keyText(_ node: Int) -> String {
         let n = nodes[node]
-        return arena.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[n.a..<(n.a + n.b)]), as: UTF8.self) }
+        return String(decoding: UnsafeBufferPointer(start: arena + n.a, count: n.b), as: UTF8.self)
     }
 
     mutating func beginArray() {
@@ -558,12 +578,10 @@ struct TapeBuilder: ParseSink {
 
     /// The canonical form of the recorded document.
     func canonicalBytes() -> [UInt8] {
-        var writer = CanonicalJSON.ByteWriter(capacity: arena.count + nodes.count * 4 + 64)
+        var writer = CanonicalJSON.ByteWriter(capacity: arenaCount + nodes.count * 4 + 64)
         defer { writer.deallocate() }
         nodes.withUnsafeBufferPointer { nodes in
-            arena.withUnsafeBufferPointer { arena in
-                _ = Self.emit(0, nodes, arena, into: &writer)
-            }
+            _ = Self.emit(0, nodes, UnsafeBufferPointer(start: arena, count: arenaCount), into: &writer)
         }
         return writer.bytes()
     }

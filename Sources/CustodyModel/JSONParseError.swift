@@ -13,8 +13,9 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         /// An object repeats a key (compared after unescaping, scalar by scalar); `offset` is the
         /// repeated key's opening quote.
         case duplicateKey(String)
-        /// A number JCS cannot represent exactly: it overflows to infinity, or its value is an integer
-        /// beyond ±(2^53−1). Carries the literal (shortened with "…" past 40 bytes).
+        /// A number JCS cannot represent exactly: it overflows to infinity, or (under the default
+        /// ``JSONParser/NumberPolicy/safeIntegers``) its value is an integer beyond ±(2^53−1). Carries the
+        /// literal (shortened with "…" past 40 bytes).
         case numberOutOfRange(String)
         /// A malformed number literal: leading zero, missing digits (`-`, `1.`, `.5`, `1e`), or a `+`
         /// sign. `offset` is the literal's first byte.

@@ -46,19 +46,18 @@ public struct JSONParser {
     public static func parse(
         _ data: Data, maxDepth: Int = defaultMaxDepth, numbers: NumberPolicy = .safeIntegers
     ) throws(JSONParseError) -> JSONValue {
-        let result = data.withUnsafeBytes { raw in
-            Result { () throws(JSONParseError) in
-                try parse(raw.bindMemory(to: UInt8.self), maxDepth: maxDepth, numbers: numbers)
-            }
-        }
-        return try result.get()
+        try data.withUnsafeBytes { raw in Result { () throws(JSONParseError) in
+            try parse(raw, maxDepth: maxDepth, numbers: numbers)
+        } }.get()
     }
 
     /// Parses one JSON text from raw memory (e.g. a network buffer) without copying it first.
     public static func parse(
         _ buffer: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth, numbers: NumberPolicy = .safeIntegers
     ) throws(JSONParseError) -> JSONValue {
-        try parse(buffer.bindMemory(to: UInt8.self), maxDepth: maxDepth, numbers: numbers)
+        try buffer.withMemoryRebound(to: UInt8.self) { bytes in Result { () throws(JSONParseError) in
+            try parse(bytes, maxDepth: maxDepth, numbers: numbers)
+        } }.get()
     }
 
     /// Parses one JSON text from a typed buffer.

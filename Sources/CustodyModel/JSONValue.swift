@@ -11,7 +11,8 @@ public enum JSONValue: Sendable {
     case null
     /// `true` or `false`.
     case bool(Bool)
-    /// A number. Values from ``JSONParser`` are finite, and integral ones are within ±(2^53−1).
+    /// A number. Values from ``JSONParser`` are finite and, under its default number policy, integral
+    /// ones are within ±(2^53−1).
     /// ``CanonicalJSON/encode(_:)`` traps on non-finite values, which JSON cannot represent.
     case number(Double)
     /// A string of Unicode scalars (JSON escapes already decoded).
