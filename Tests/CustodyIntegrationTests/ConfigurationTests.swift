@@ -1,0 +1,42 @@
+import CustodyServer
+import Foundation
+import Logging
+import Testing
+
+@Suite("Daemon configuration")
+struct ConfigurationTests {
+    @Test("flags override the environment, which overrides the config file; defaults fill the rest")
+    func layering() throws {
+        let path = NSTemporaryDirectory() + "custodyd-\(UUID().uuidString).json"
+        try Data(#"{"dataDir":"/srv/file","listen":"0.0.0.0:9000","origin":"file.example/log","logLevel":"debug"}"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let c = try ServerConfiguration.resolve([
+            try .file(path),
+            try .environment(["CUSTODY_LISTEN": "127.0.0.1:7000", "CUSTODY_MAX_BODY_BYTES": "4096"]),
+            .init(dataDir: "/srv/flag"),
+        ])
+        #expect(c.dataDir == "/srv/flag")
+        #expect(c.host == "127.0.0.1" && c.port == 7000)
+        #expect(c.origin == "file.example/log")
+        #expect(c.maxBodyBytes == 4096)
+        #expect(c.logLevel == .debug)
+        let defaults = try ServerConfiguration.resolve([])
+        #expect(defaults.dataDir == "./data" && defaults.host == "127.0.0.1" && defaults.port == 8080)
+        #expect(try ServerConfiguration.parseListen("[::1]:8443") == ("::1", 8443))
+    }
+
+    @Test("malformed settings are refused with the setting named")
+    func refusals() throws {
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.resolve([.init(listen: "localhost")]) }
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.resolve([.init(listen: "h:99999")]) }
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.resolve([.init(origin: "has space")]) }
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.resolve([.init(origin: "")]) }
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.resolve([.init(logLevel: "loud")]) }
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration.Layer.environment(["CUSTODY_MAX_BODY_BYTES": "lots"]) }
+        do {
+            _ = try ServerConfiguration.resolve([.init(listen: "localhost")])
+        } catch let error as ConfigurationError {
+            #expect(error.description.contains("localhost"))
+        }
+    }
+}
