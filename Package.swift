@@ -33,13 +33,16 @@ let package = Package(
         .target(name: "CustodyCrypto", dependencies: ["CSodium"], swiftSettings: settings),
         // RFC 9162 Merkle tree, hash chain, proofs, C2SP checkpoints and signed notes. No I/O.
         .target(name: "CustodyLog", dependencies: ["CustodyCrypto"], swiftSettings: settings),
+        // The custody domain: participants, roles, keys, the event catalogue and its rules, as pure functions.
+        .target(name: "CustodyDomain", dependencies: ["CustodyModel", "CustodyCrypto", "CustodyLog"], swiftSettings: settings),
         // SQLite storage of the log: entries, tree nodes, checkpoints.
-        .target(name: "CustodyStore", dependencies: ["CSQLite", "CustodyLog"], swiftSettings: settings),
+        .target(name: "CustodyStore", dependencies: ["CSQLite", "CustodyLog", "CustodyDomain"], swiftSettings: settings),
         // Admission (parse, canonicalize, verify), group commit, and the offline auditor.
         .target(
             name: "CustodyLedger",
             dependencies: [
                 "CustodyModel",
+                "CustodyDomain",
                 "CustodyStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,6 +76,7 @@ let package = Package(
             name: "custody",
             dependencies: [
                 "CustodyClient",
+                "CustodyDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings
@@ -86,10 +90,10 @@ let package = Package(
         .testTarget(name: "CustodyModelTests", dependencies: ["CustodyModel"], resources: [.copy("Fixtures")], swiftSettings: settings),
         .testTarget(name: "CustodyCryptoTests", dependencies: ["CustodyCrypto"], swiftSettings: settings),
         .testTarget(name: "CustodyLogTests", dependencies: ["CustodyLog"], resources: [.copy("Fixtures")], swiftSettings: settings),
-        .testTarget(name: "CustodyLedgerTests", dependencies: ["CustodyLedger", "CustodyStore", "CSQLite"], swiftSettings: settings),
+        .testTarget(name: "CustodyLedgerTests", dependencies: ["CustodyLedger", "CustodyDomain", "CustodyStore", "CSQLite"], swiftSettings: settings),
         .testTarget(
             name: "CustodyIntegrationTests",
-            dependencies: ["CustodyServer", "CustodyClient"],
+            dependencies: ["CustodyServer", "CustodyClient", "CustodyDomain"],
             swiftSettings: settings
         ),
     ]

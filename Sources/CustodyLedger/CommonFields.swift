@@ -11,7 +11,7 @@ struct CommonFields {
     init(_ body: JSONObject) throws(LedgerError) {
         type = try body.requiredString("type")
         guard EventFormat.isType(type) else {
-            throw LedgerError(.invalidEvent, "type \"\(type)\" is not a dotted lowercase name like log.genesis",
+            throw LedgerError(.invalidEvent, "type \"\(type)\" is not a lowercase (dotted) name like parcel.extract",
                               pointer: "/body/type")
         }
         guard let version = body["schemaVersion"]?.int64Value, version >= 1 else {
@@ -36,10 +36,10 @@ struct CommonFields {
 
 /// Formats of identifiers in event bodies.
 public enum EventFormat {
-    /// `^[a-z][a-z0-9]*(\.[a-z][a-z0-9-]*)+$`
+    /// `^[a-z][a-z0-9]*(\.[a-z][a-z0-9-]*)*$`
     public static func isType(_ s: String) -> Bool {
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count >= 2 else { return false }
+        guard !parts.isEmpty else { return false }
         for (i, part) in parts.enumerated() {
             guard let first = part.utf8.first, (0x61...0x7a).contains(first) else { return false }
             for c in part.utf8.dropFirst() {

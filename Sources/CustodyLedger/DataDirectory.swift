@@ -1,4 +1,5 @@
 import CustodyCrypto
+import CustodyDomain
 import CustodyLog
 import CustodyModel
 import CustodyStore

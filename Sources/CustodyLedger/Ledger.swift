@@ -1,4 +1,5 @@
 import CustodyCrypto
+import CustodyDomain
 import CustodyLog
 import CustodyModel
 import CustodyStore
@@ -20,13 +21,18 @@ public final class Ledger: Sendable {
     public let signer: NoteSigner
     /// Most events sequenced in one transaction; bounds latency and memory of a batch.
     public let maxBatch: Int
+    /// The custody rules every append must pass.
+    public let rules: CustodyRules
     let logger: Logger
     private let sequencer: Sequencer
     private let published: Mutex<Published>
 
     /// What readers see of the sequencer's state after each commit.
     struct Published: Sendable {
-        var keys: [String: KeyRecord]
+        /// Public keys by key id, for checking signatures before sequencing. Keys are never removed: a key
+        /// id is a hash of its key, so a signature valid under it stays valid; whether the key may still sign
+        /// is the rules' call.
+        var keys: [String: [UInt8]]
         var treeSize: UInt64
         var checkpointNote: String
         var accepting: Bool
@@ -34,12 +40,14 @@ public final class Ledger: Sendable {
 
     /// Opens the ledger over `store`. The log must already have its genesis entry (see `DataDirectory`),
     /// or be empty, in which case the first event submitted must be the genesis event.
-    public init(store: LogStore, signer: NoteSigner, maxBatch: Int = 4096, logger: Logger) throws {
+    public init(store: LogStore, signer: NoteSigner, rules: CustodyRules = CustodyRules(), maxBatch: Int = 4096,
+                logger: Logger) throws {
         self.store = store
         self.signer = signer
+        self.rules = rules
         self.maxBatch = maxBatch
         self.logger = logger
-        let head = try store.read { txn -> SequencerState in
+        let head = try store.read { txn -> (SequencerState, [String: [UInt8]]) in
             let size = try txn.treeSize()
             let count = try txn.entryCount()
             guard count == size else {
@@ -55,14 +63,14 @@ public final class Ledger: Sendable {
                 }
                 note = latest.note
             }
-            let state = LedgerState(keys: try txn.keys(), size: size, origin: try txn.meta("origin"),
-                                    logKey: try txn.meta("logKey"), registrar: try txn.meta("registrar"))
-            return SequencerState(state: state, frontier: frontier, chainHead: chain, checkpointNote: note,
-                                  checkpointRoot: frontier.root, lastLoggedAt: 0)
+            var keys: [String: [UInt8]] = [:]
+            for key in try txn.domain.allKeys() { keys[key.keyID] = key.publicKey }
+            return (SequencerState(frontier: frontier, chainHead: chain, checkpointNote: note, checkpointRoot: frontier.root,
+                                   lastLoggedAt: 0), keys)
         }
-        published = Mutex(Published(keys: head.state.keys, treeSize: head.frontier.size,
-                                    checkpointNote: head.checkpointNote, accepting: true))
-        sequencer = Sequencer(state: head)
+        published = Mutex(Published(keys: head.1, treeSize: head.0.frontier.size,
+                                    checkpointNote: head.0.checkpointNote, accepting: true))
+        sequencer = Sequencer(state: head.0)
         sequencer.start(ledger: self)
     }
 
@@ -78,8 +86,8 @@ public final class Ledger: Sendable {
         // Key ids are hashes of the keys, so a signature that verifies under the key with this id is valid
         // whatever the log's state; whether that key may sign for this signer is the sequencer's call.
         let checks = await ParallelVerifier.mapAsync(envelopes) { envelope -> SignatureCheck in
-            guard let record = keys[envelope.keyID] else { return .deferred }
-            let key = try! PublicKey(bytes: record.publicKey)
+            guard let raw = keys[envelope.keyID] else { return .deferred }
+            let key = try! PublicKey(bytes: raw)
             return key.isValidSignature(envelope.signature, for: envelope.canonicalBody) ? .valid : .invalid
         }
         return await withCheckedContinuation { continuation in
@@ -98,9 +106,9 @@ public final class Ledger: Sendable {
         await sequencer.stop()
     }
 
-    func publish(_ state: SequencerState) {
+    func publish(_ state: SequencerState, newKeys: [ParticipantKey]) {
         published.withLock {
-            $0.keys = state.state.keys
+            for key in newKeys { $0.keys[key.keyID] = key.publicKey }
             $0.treeSize = state.frontier.size
             $0.checkpointNote = state.checkpointNote
         }
@@ -174,7 +182,6 @@ struct PendingGroup: Sendable {
 
 /// Everything the sequencer folds forward; replaced as a whole only after a successful commit.
 struct SequencerState: Sendable {
-    var state: LedgerState
     var frontier: MerkleFrontier
     var chainHead: [UInt8]
     var checkpointNote: String

@@ -12,6 +12,8 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case notFound = "not-found"
         case invalidParameter = "invalid-parameter"
         case payloadTooLarge = "payload-too-large"
+        case forbidden = "forbidden"
+        case ruleViolation = "rule-violation"
         case shuttingDown = "shutting-down"
         case storageFailure = "storage-failure"
 
@@ -19,7 +21,8 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         public var status: Int {
             switch self {
             case .invalidJSON, .numberOutOfRange, .invalidEnvelope, .invalidEvent, .badSignature, .invalidParameter: 400
-            case .unknownKey: 403
+            case .unknownKey, .forbidden: 403
+            case .ruleViolation: 409
             case .notFound: 404
             case .payloadTooLarge: 413
             case .shuttingDown, .storageFailure: 503
@@ -35,6 +38,8 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             case .invalidEvent: "Invalid event"
             case .badSignature: "Signature does not verify"
             case .unknownKey: "Unknown key"
+            case .forbidden: "Not allowed"
+            case .ruleViolation: "Rule violation"
             case .notFound: "Not found"
             case .invalidParameter: "Invalid parameter"
             case .payloadTooLarge: "Payload too large"
@@ -52,6 +57,8 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var pointer: String?
     /// A log index the problem concerns (a conflicting or referenced entry).
     public var logIndex: UInt64?
+    /// The custody rule broken, when a rule refused the event (e.g. `mass-balance.split`).
+    public var rule: String?
 
     /// A problem of `kind` with a detail sentence.
     public init(_ kind: Kind, _ detail: String, pointer: String? = nil, logIndex: UInt64? = nil) {
@@ -63,7 +70,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// `<slug>: <detail>` plus the field, for logs and the CLI.
     public var description: String {
-        var s = "\(kind.rawValue): \(detail)"
+        var s = "\(kind.rawValue)\(rule.map { " (\($0))" } ?? ""): \(detail)"
         if let pointer { s += " (at \(pointer))" }
         return s
     }

@@ -1,4 +1,5 @@
 import CustodyCrypto
+import CustodyDomain
 import CustodyLog
 import CustodyModel
 import CustodyStore
@@ -27,6 +28,8 @@ public struct AuditOptions: Sendable {
     public var chunkSize: Int
     /// Called after each chunk with the number of entries verified.
     public var progress: (@Sendable (UInt64, UInt64) -> Void)?
+    /// The custody rules to re-run (the log's own settings).
+    public var rules = CustodyRules()
 
     /// Options with defaults.
     public init(logKey: NoteVerifier? = nil, since: String? = nil, chunkSize: Int = 2048,
@@ -120,7 +123,7 @@ public struct LogAuditor: Sendable {
             }
         }
 
-        var replay = try Replay(verifier: verifier, store: source.store, since: since)
+        var replay = try Replay(verifier: verifier, store: source.store, since: since, rules: options.rules)
         var next: UInt64 = 0
         let size = checkpoint.size
         while next < size {
@@ -156,12 +159,13 @@ public struct LogAuditor: Sendable {
                 throw AuditFailure(nil, "the served consistency proof from \(since.size) to \(size) is wrong: \(error)")
             }
         }
-        if let pinned = options.logKey, replay.state.logKey != pinned.encoded {
-            throw AuditFailure(0, "the genesis entry names log key \(replay.state.logKey ?? "none"), not the pinned \(pinned.encoded)")
+        let genesisKey = try replay.scratch.tables.meta("logKey")
+        if let pinned = options.logKey, genesisKey != pinned.encoded {
+            throw AuditFailure(0, "the genesis entry names log key \(genesisKey ?? "none"), not the pinned \(pinned.encoded)")
         }
         return AuditReport(treeSize: size, root: root, checkpoint: note, logKey: verifier.encoded,
                            logKeyPinned: options.logKey != nil, checkpointsChecked: replay.checkpointsChecked,
-                           registeredKeys: replay.state.keys.count, consistentWith: since?.size)
+                           registeredKeys: replay.keys.count, consistentWith: since?.size)
     }
 }
 
@@ -170,18 +174,22 @@ struct Replay {
     let verifier: NoteVerifier
     let store: LogStore?
     let since: Checkpoint?
-    var state = LedgerState()
+    let rules: CustodyRules
+    let scratch: ScratchDomain
+    var keys: [String: [UInt8]] = [:]
     var frontier = MerkleFrontier()
     var chain = HashChain.start
     var lastLoggedAt: Int64 = .min
     var checkpointsChecked = 1
     let seen: EventIDSet
 
-    init(verifier: NoteVerifier, store: LogStore?, since: Checkpoint?) throws {
+    init(verifier: NoteVerifier, store: LogStore?, since: Checkpoint?, rules: CustodyRules) throws {
         self.verifier = verifier
         self.store = store
         self.since = since
+        self.rules = rules
         seen = try EventIDSet()
+        scratch = try ScratchDomain()
     }
 
     private struct Parsed: Sendable {
@@ -191,7 +199,7 @@ struct Replay {
     }
 
     mutating func apply(_ chunk: [LogEntry], expectedStart: UInt64) throws {
-        let keys = state.keys
+        let keys = self.keys
         // Parse, re-canonicalise and check signatures on all cores.
         let parsed = ParallelVerifier.map(chunk) { entry -> Parsed in
             let envelope: EventEnvelope
@@ -201,8 +209,8 @@ struct Replay {
             guard envelope.leafInput == entry.leafInput else {
                 return Parsed(envelope: nil, error: "stored bytes are not in canonical form", check: .invalid)
             }
-            guard let record = keys[envelope.keyID] else { return Parsed(envelope: envelope, error: nil, check: .deferred) }
-            let ok = (try? PublicKey(bytes: record.publicKey))?.isValidSignature(envelope.signature, for: envelope.canonicalBody) ?? false
+            guard let raw = keys[envelope.keyID] else { return Parsed(envelope: envelope, error: nil, check: .deferred) }
+            let ok = (try? PublicKey(bytes: raw))?.isValidSignature(envelope.signature, for: envelope.canonicalBody) ?? false
             return Parsed(envelope: envelope, error: nil, check: ok ? .valid : .invalid)
         }
         var storedIDs: [UInt64: [UInt8]] = [:]
@@ -236,14 +244,19 @@ struct Replay {
             if let earlier = try seen.insert(envelope.eventID, index: index) {
                 throw AuditFailure(index, "event \(envelope.eventIDHex) was already logged at index \(earlier)")
             }
+            let facts = envelope.facts(index: index, loggedAt: entry.loggedAtMillis)
             do {
-                let key = try state.signingKey(for: envelope)
+                let key = try rules.signingKey(for: facts, state: scratch.tables)
                 if p.check == .invalid || (p.check == .deferred && !key.isValidSignature(envelope.signature, for: envelope.canonicalBody)) {
                     throw LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)")
                 }
-                _ = try state.apply(envelope)
+                let changes = try rules.evaluate(facts, state: scratch.tables)
+                try scratch.tables.apply(changes)
+                for case .key(let key) in changes { self.keys[key.keyID] = key.publicKey }
             } catch let error as LedgerError {
                 throw AuditFailure(index, "an event the rules refuse was logged: \(error)")
+            } catch let violation as RuleViolation {
+                throw AuditFailure(index, "an event the rules refuse was logged: \(LedgerError(violation))")
             }
             let completed = frontier.append(leafHash: leafHash)
             if let store {
@@ -265,6 +278,7 @@ struct Replay {
         if nextCheckpoint < checkpoints.count {
             throw AuditFailure(checkpoints[nextCheckpoint].size - 1, "a stored checkpoint does not match its tree size")
         }
+        try scratch.checkpoint()
     }
 
     private mutating func check(note: String, index: UInt64) throws {
@@ -280,8 +294,8 @@ struct Replay {
 
     /// Checks that the database holds nothing beyond what the replay derived.
     func finishDeepChecks(store: LogStore, size: UInt64) throws {
-        let (entries, nodes, keys, latest) = try store.read {
-            (try $0.entryCount(), try $0.nodeCount(), try $0.keys(), try $0.treeSize())
+        let (entries, nodes, latest) = try store.read {
+            (try $0.entryCount(), try $0.nodeCount(), try $0.treeSize())
         }
         guard entries == size else {
             throw AuditFailure(size, "the database has \(entries) entries but its latest checkpoint signs \(size): rows added by hand")
@@ -291,9 +305,9 @@ struct Replay {
         guard nodes == expectedNodes else {
             throw AuditFailure(nil, "the database has \(nodes) tree nodes, the tree needs \(expectedNodes)")
         }
-        let derived = Set(state.keys.values.map { "\($0.keyID)/\($0.participant)/\($0.registeredAt)" })
-        let stored = Set(keys.map { "\($0.keyID)/\($0.participant)/\($0.registeredAt)" })
-        guard derived == stored else { throw AuditFailure(nil, "the key registry table differs from the keys registered in the log") }
+        if let table = try scratch.firstDifference(from: store) {
+            throw AuditFailure(nil, "the database's \(table) table differs from the state the log's events derive")
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import CustodyCrypto
+import CustodyDomain
 import CustodyLog
 import CustodyStore
 import Foundation
@@ -89,6 +90,7 @@ final class Sequencer: @unchecked Sendable {
         let loggedAt = max(now, next.lastLoggedAt)
         let oldSize = next.frontier.size
         var appended = 0
+        var newKeys: [ParticipantKey] = []
         do {
             try ledger.store.write { txn in
                 let nodes = BatchNodeCache(base: txn)
@@ -105,18 +107,24 @@ final class Sequencer: @unchecked Sendable {
                             receiptsToBuild.append((g, i, existing, true))
                             continue
                         }
-                        let newKeys: [KeyRecord]
+                        let facts = envelope.facts(index: next.frontier.size, loggedAt: loggedAt)
+                        let changes: [StateChange]
                         do {
-                            let key = try next.state.signingKey(for: envelope)
+                            let key = try ledger.rules.signingKey(for: facts, state: txn.domain)
                             if group.checks[i] == .deferred && !key.isValidSignature(envelope.signature, for: envelope.canonicalBody) {
                                 throw LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)",
                                                   pointer: "/signature")
                             }
-                            newKeys = try next.state.apply(envelope)
+                            changes = try ledger.rules.evaluate(facts, state: txn.domain)
                         } catch let error as LedgerError {
                             results[g][i] = .failure(error)
                             continue
+                        } catch let violation as RuleViolation {
+                            results[g][i] = .failure(LedgerError(violation))
+                            continue
                         }
+                        try txn.domain.apply(changes)
+                        for case .key(let key) in changes { newKeys.append(key) }
                         let index = next.frontier.size
                         let leafInput = envelope.leafInput
                         let leafHash = Merkle.leafHash(leafInput)
@@ -131,13 +139,6 @@ final class Sequencer: @unchecked Sendable {
                         let completed = next.frontier.append(leafHash: leafHash)
                         try txn.insert(nodes: completed)
                         for node in completed { nodes.add(level: node.level, index: node.index, hash: node.hash) }
-                        for key in newKeys { try txn.insert(key: key) }
-                        if envelope.type == Genesis.type {
-                            let genesis = try Genesis(envelope)
-                            try txn.setMeta("origin", genesis.origin)
-                            try txn.setMeta("logKey", genesis.logKey)
-                            try txn.setMeta("registrar", genesis.registrar)
-                        }
                         seen[envelope.eventID] = index
                         receiptsToBuild.append((g, i, index, false))
                         appended += 1
@@ -178,7 +179,7 @@ final class Sequencer: @unchecked Sendable {
             }
             next.lastLoggedAt = loggedAt
             head = next
-            ledger.publish(next)
+            ledger.publish(next, newKeys: newKeys)
             ledger.logger.debug("committed batch", metadata: [
                 "batch.events": "\(results.reduce(0) { $0 + $1.count })", "batch.appended": "\(appended)",
                 "log.size": "\(next.frontier.size)", "batch.duration": "\(ContinuousClock.now - started)",

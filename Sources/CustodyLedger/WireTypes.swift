@@ -130,6 +130,8 @@ public struct Problem: Codable, Sendable, Equatable {
     public var item: Int?
     /// A log index the problem concerns.
     public var logIndex: UInt64?
+    /// The custody rule broken, if a rule refused the event.
+    public var rule: String?
 
     /// The problem document for a ledger error.
     public init(_ error: LedgerError, item: Int? = nil) {
@@ -140,6 +142,7 @@ public struct Problem: Codable, Sendable, Equatable {
         pointer = error.pointer
         self.item = item
         logIndex = error.logIndex
+        rule = error.rule
     }
 
     /// The slug from the type URI.

@@ -2,29 +2,8 @@ import CustodyLog
 import Foundation
 import Synchronization
 
-/// A registered participant key as the store keeps it: derived from `participant.register` events so that
-/// the daemon starts without replaying the log.
-public struct KeyRecord: Sendable, Equatable {
-    /// Key id (32 hex).
-    public let keyID: String
-    /// Participant the key signs for.
-    public let participant: String
-    /// Raw 32-byte Ed25519 public key.
-    public let publicKey: [UInt8]
-    /// Log index of the event that registered it.
-    public let registeredAt: UInt64
-
-    /// A key record from its fields.
-    public init(keyID: String, participant: String, publicKey: [UInt8], registeredAt: UInt64) {
-        self.keyID = keyID
-        self.participant = participant
-        self.publicKey = publicKey
-        self.registeredAt = registeredAt
-    }
-}
-
-/// The SQLite file that holds the log: entries, perfect Merkle subtrees, signed checkpoints and the key
-/// registry. One writer connection (used by one thread at a time) and a pool of readers; WAL lets readers
+/// The SQLite file that holds the log: entries, perfect Merkle subtrees, signed checkpoints, and the custody
+/// state derived from them (`DomainTables`). One writer connection (used by one thread at a time) and a pool of readers; WAL lets readers
 /// run beside the writer.
 public final class LogStore: Sendable {
     /// Schema version this code writes; older files are migrated forward on open.
@@ -81,13 +60,7 @@ public final class LogStore: Sendable {
                 -- Perfect subtrees of level >= 1, keyed by level << 48 | index; level 0 is entries.leaf_hash.
                 CREATE TABLE nodes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
                 CREATE TABLE checkpoints (tree_size INTEGER PRIMARY KEY, note TEXT NOT NULL);
-                CREATE TABLE keys (
-                    key_id TEXT PRIMARY KEY,
-                    participant TEXT NOT NULL,
-                    public_key BLOB NOT NULL,
-                    registered_at INTEGER NOT NULL
-                );
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                \(DomainTables.schema)
                 PRAGMA user_version = 1;
                 COMMIT;
                 """)
@@ -108,6 +81,11 @@ public final class LogStore: Sendable {
     }
 
     // MARK: Reading
+
+    /// Runs `body` on a reader connection outside any transaction (for ATTACH).
+    func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try readers.with(body)
+    }
 
     /// Runs `body` with a reader connection; reads inside see one consistent snapshot.
     public func read<T>(_ body: (LogReadTransaction) throws -> T) throws -> T {

@@ -95,23 +95,8 @@ public class LogQueries: MerkleNodeReader {
         return hash
     }
 
-    /// Every registered key, for loading the registry at start.
-    public func keys() throws -> [KeyRecord] {
-        let s = try connection.statement("SELECT key_id, participant, public_key, registered_at FROM keys")
-        var out: [KeyRecord] = []
-        while try s.step() {
-            out.append(KeyRecord(keyID: s.text(0), participant: s.text(1), publicKey: s.blob(2),
-                                 registeredAt: UInt64(s.int64(3))))
-        }
-        return out
-    }
-
-    /// A value from the meta table.
-    public func meta(_ key: String) throws -> String? {
-        let s = try connection.statement("SELECT value FROM meta WHERE key = ?")
-        s.bind(1, key)
-        return try s.step() ? s.text(0) : nil
-    }
+    /// The custody state tables, read (and in a write transaction, written) in this transaction.
+    public var domain: DomainTables { DomainTables(connection: connection) }
 }
 
 /// Reads inside one snapshot.
@@ -151,24 +136,6 @@ public final class LogWriteTransaction: LogQueries {
         try s.run()
     }
 
-    /// Records a registered key.
-    public func insert(key: KeyRecord) throws {
-        let s = try connection.statement(
-            "INSERT INTO keys (key_id, participant, public_key, registered_at) VALUES (?, ?, ?, ?)")
-        s.bind(1, key.keyID)
-        s.bind(2, key.participant)
-        s.bind(3, key.publicKey)
-        s.bind(4, Int64(key.registeredAt))
-        try s.run()
-    }
-
-    /// Sets a value in the meta table.
-    public func setMeta(_ key: String, _ value: String) throws {
-        let s = try connection.statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
-        s.bind(1, key)
-        s.bind(2, value)
-        try s.run()
-    }
 }
 
 extension LogQueries {

@@ -143,6 +143,10 @@ final class SQLiteStatement {
         sqlite3_bind_text(stmt, index, text, -1, transient)
     }
 
+    func bind(_ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(stmt, index, value) } else { sqlite3_bind_null(stmt, index) }
+    }
+
     /// Steps once; true when a row is available, false when done.
     @discardableResult
     func step() throws(StoreError) -> Bool {

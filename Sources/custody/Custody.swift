@@ -1,6 +1,7 @@
 import ArgumentParser
 import CustodyClient
 import CustodyCrypto
+import CustodyDomain
 import CustodyLedger
 import CustodyLog
 import CustodyModel
@@ -91,6 +92,18 @@ extension Custody {
         @Option(help: "The registrar's key file (data/registrar.key).") var registrar: String
         @Option(help: "The participant's public key (base64).") var publicKey: String
         @Option(help: "Participant id (default p-<first 12 hex of the key id>).") var participant: String?
+        @Option(help: "Legal name of the participant.") var legalName: String
+        @Option(help: "ISO 3166-1 alpha-2 country where it is based, e.g. BW.") var country: String
+        @Option(name: .customLong("role"), help: "A role it holds (repeat for several): \(Role.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var roles: [String]
+
+        func validate() throws {
+            guard Identifiers.isCountry(country) else { throw ValidationError("--country must be two upper-case letters, e.g. BW") }
+            guard !roles.isEmpty else { throw ValidationError("give at least one --role") }
+            for role in roles where Role(rawValue: role) == nil {
+                throw ValidationError("unknown role \(role); one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
 
         func run() async throws {
             let key: PublicKey
@@ -98,8 +111,11 @@ extension Custody {
             let registrarFile = try KeyFile.read(from: registrar)
             let participant = participant ?? defaultParticipant(for: key)
             let body = completeBody(JSONObject([
-                ("type", .string(ParticipantRegistration.type)),
+                ("type", .string("participant.register")),
                 ("participant", .string(participant)),
+                ("legalName", .string(legalName)),
+                ("country", .string(country)),
+                ("roles", .array(roles.map { .string($0) })),
                 ("publicKeys", .array([.string(key.base64)])),
             ]), signer: registrarFile.participant)
             let envelope = try EventEnvelope.sign(body: body, with: registrarFile.signingKey())

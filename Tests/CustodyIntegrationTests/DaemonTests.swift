@@ -1,5 +1,6 @@
 import CustodyClient
 import CustodyCrypto
+import CustodyDomain
 import CustodyLedger
 import CustodyLog
 import CustodyModel
@@ -10,17 +11,31 @@ import Testing
 func envelope(_ type: String, signer: String, key: SigningKey, _ extra: [(String, JSONValue)] = []) throws -> EventEnvelope {
     try EventEnvelope.sign(body: JSONObject([
         ("type", .string(type)), ("schemaVersion", .integer(1)), ("signer", .string(signer)),
-        ("occurredAt", .string("2026-11-29T10:00:00Z")), ("nonce", .string(UUID().uuidString)),
+        ("occurredAt", .string("2026-11-01T10:00:00Z")), ("nonce", .string(UUID().uuidString)),
     ] + extra), with: key)
 }
 
-/// Registers a fresh participant over HTTP; returns its key.
-func register(_ participant: String, on daemon: LiveDaemon) async throws -> SigningKey {
-    let key = SigningKey.generate()
-    let registrar = daemon.registrarKey
-    let event = try envelope("participant.register", signer: registrar.participant, key: registrar.signingKey(), [
-        ("participant", .string(participant)), ("publicKeys", .array([.string(key.publicKey.base64)])),
+/// A `participant.register` event signed by the registrar.
+func registration(_ participant: String, key: SigningKey, registrar: KeyFile, roles: [String] = ["miner"]) throws -> EventEnvelope {
+    try envelope("participant.register", signer: registrar.participant, key: registrar.signingKey(), [
+        ("participant", .string(participant)), ("legalName", .string("\(participant) Ltd")), ("country", .string("BW")),
+        ("roles", .array(roles.map { .string($0) })), ("publicKeys", .array([.string(key.publicKey.base64)])),
     ])
+}
+
+/// A valid event with no prerequisites: a miner registers a new site it operates.
+func siteEvent(_ miner: String, key: SigningKey, site: String = UUID().uuidString, _ extra: [(String, JSONValue)] = []) throws -> EventEnvelope {
+    try envelope("site.register", signer: miner, key: key, [
+        ("site", .string(site)), ("name", .string("Jwaneng")), ("country", .string("BW")), ("region", .string("Southern")),
+        ("latE6", .integer(-24_521_000)), ("lonE6", .integer(24_697_000)), ("kind", .string("industrial")),
+        ("operator", .string(miner)),
+    ] + extra)
+}
+
+/// Registers a fresh participant over HTTP; returns its key.
+func register(_ participant: String, on daemon: LiveDaemon, roles: [String] = ["miner"]) async throws -> SigningKey {
+    let key = SigningKey.generate()
+    let event = try registration(participant, key: key, registrar: daemon.registrarKey, roles: roles)
     _ = try await daemon.client.submit(envelope: Data(event.leafInput))
     return key
 }
@@ -38,7 +53,7 @@ struct DaemonTests {
         var daemon = try await LiveDaemon.start()
         let verifier = try NoteVerifier(encoded: String(contentsOfFile: daemon.directory.logVerifierKeyPath, encoding: .utf8))
         let key = try await register("debswana", on: daemon)
-        let event = try envelope("site.register", signer: "debswana", key: key, [("site", .string("jwaneng"))])
+        let event = try siteEvent("debswana", key: key, site: "jwaneng")
         let receipt = try await daemon.client.submit(envelope: Data(event.leafInput))
         #expect(receipt.index == 2 && !receipt.duplicate)
         #expect(receipt.eventId == event.eventIDHex)
@@ -57,7 +72,7 @@ struct DaemonTests {
         try await daemon.stop()
         daemon = try await LiveDaemon.start(dataDir: daemon.dataDir)
         try checkReceipt(receipt, verifier)
-        let later = try await daemon.client.submit(envelope: Data(try envelope("site.register", signer: "debswana", key: key).leafInput))
+        let later = try await daemon.client.submit(envelope: Data(try siteEvent("debswana", key: key).leafInput))
         #expect(later.index == 3)
         try checkReceipt(later, verifier)
         let old = try Checkpoint.open(receipt.checkpoint, verifier: verifier)
@@ -76,7 +91,7 @@ struct DaemonTests {
     func duplicate() async throws {
         let daemon = try await LiveDaemon.start()
         let key = try await register("miner", on: daemon)
-        let event = Data(try envelope("parcel.extract", signer: "miner", key: key).leafInput)
+        let event = Data(try siteEvent("miner", key: key).leafInput)
         let first = try await daemon.client.submit(envelope: event)
         let second = try await daemon.client.submit(envelope: event)
         #expect(second.duplicate && second.index == first.index)
@@ -88,8 +103,8 @@ struct DaemonTests {
     func batch() async throws {
         let daemon = try await LiveDaemon.start()
         let key = try await register("trader", on: daemon)
-        let good = try (0..<3).map { _ in String(decoding: try envelope("parcel.split", signer: "trader", key: key).leafInput, as: UTF8.self) }
-        let stranger = String(decoding: try envelope("parcel.split", signer: "trader", key: SigningKey.generate()).leafInput, as: UTF8.self)
+        let good = try (0..<3).map { _ in String(decoding: try siteEvent("trader", key: key).leafInput, as: UTF8.self) }
+        let stranger = String(decoding: try siteEvent("trader", key: SigningKey.generate()).leafInput, as: UTF8.self)
         let body = "[\(good[0]),\(stranger),\(good[1]),{\"body\":1},\(good[2])]"
         let result = try await daemon.client.submit(batch: Data(body.utf8))
         #expect(result.results.map(\.status) == ["accepted", "rejected", "accepted", "rejected", "accepted"])
@@ -119,7 +134,7 @@ struct DaemonTests {
                  status: 400, slug: "number-out-of-range"),
         BadInput(name: "not an envelope", body: { _ in Data("[]".utf8) }, status: 400, slug: "invalid-envelope"),
         BadInput(name: "extra envelope member", body: { key in
-            var text = try signedText(key, #""site":"x""#)
+            var text = try signedText(key, #""note":"x""#)
             text.removeLast()
             return Data((text + #","extra":1}"#).utf8)
         }, status: 400, slug: "invalid-envelope"),
@@ -130,9 +145,9 @@ struct DaemonTests {
             return Data(#"{"body":\#(String(decoding: canonical, as: UTF8.self)),"keyId":"\#(key.publicKey.keyID)","signature":"\#(signature)"}"#.utf8)
         }, status: 400, slug: "invalid-event"),
         BadInput(name: "signature over other bytes", body: { key in
-            Data(try signedText(key, #""site":"a""#).replacingOccurrences(of: #""site":"a""#, with: #""site":"b""#).utf8)
+            Data(try signedText(key, #""note":"a""#).replacingOccurrences(of: #""note":"a""#, with: #""note":"b""#).utf8)
         }, status: 400, slug: "bad-signature"),
-        BadInput(name: "unknown key", body: { _ in Data(try signedText(SigningKey.generate(), #""site":"x""#).utf8) },
+        BadInput(name: "unknown key", body: { _ in Data(try signedText(SigningKey.generate(), #""note":"x""#).utf8) },
                  status: 403, slug: "unknown-key"),
         BadInput(name: "body over the limit", body: { _ in Data(repeating: 0x20, count: 2 << 20) }, status: 413,
                  slug: "payload-too-large"),
@@ -140,7 +155,7 @@ struct DaemonTests {
 
     /// An envelope from `miner` with one extra member spliced in as text (so it can hold what JSON values can't).
     static func signedText(_ key: SigningKey, _ member: String) throws -> String {
-        let event = try envelope("site.register", signer: "miner", key: key)
+        let event = try siteEvent("miner", key: key)
         return String(decoding: event.leafInput, as: UTF8.self).replacingOccurrences(of: #"{"body":{"#, with: #"{"body":{\#(member),"#)
     }
 

@@ -1,5 +1,6 @@
 import CustodyClient
 import CustodyCrypto
+import CustodyDomain
 import CustodyLedger
 import CustodyLog
 import CustodyModel
@@ -56,12 +57,12 @@ struct ProcessTests {
     func crash() async throws {
         let dataDir = NSTemporaryDirectory() + "custody-crash-\(UUID().uuidString)"
         var daemon = try await DaemonProcess.start(dataDir: dataDir)
+        // Never leave a daemon behind when an expectation throws.
+        var running = [daemon.process]
+        defer { for p in running where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         let registrar = try KeyFile.read(from: dataDir + "/registrar.key")
         let key = SigningKey.generate()
-        let registration = try envelope("participant.register", signer: "registrar", key: registrar.signingKey(), [
-            ("participant", .string("miner")), ("publicKeys", .array([.string(key.publicKey.base64)])),
-        ])
-        _ = try await daemon.client.submit(envelope: Data(registration.leafInput))
+        _ = try await daemon.client.submit(envelope: Data(try registration("miner", key: key, registrar: registrar).leafInput))
 
         // Eight clients append as fast as they can; the daemon is killed while they are in flight.
         let client = daemon.client
@@ -72,7 +73,7 @@ struct ProcessTests {
                 group.addTask {
                     var mine: [Receipt] = []
                     while ContinuousClock.now < deadline {
-                        guard let event = try? envelope("parcel.extract", signer: "miner", key: key),
+                        guard let event = try? siteEvent("miner", key: key),
                               let receipt = try? await client.submit(envelope: Data(event.leafInput)) else { break }
                         mine.append(receipt)
                     }
@@ -91,6 +92,7 @@ struct ProcessTests {
         #expect(acknowledged.count > 10)
 
         daemon = try await DaemonProcess.start(dataDir: dataDir)
+        running.append(daemon.process)
         for receipt in acknowledged {
             let entry = try await daemon.client.entry(receipt.index)
             #expect(Base64.encode(entry.leafHash) == receipt.leafHash, "acknowledged entry \(receipt.index)")

@@ -1,4 +1,5 @@
 import CustodyCrypto
+import CustodyDomain
 import CustodyLedger
 import CustodyLog
 import CustodyModel
@@ -116,27 +117,25 @@ struct LedgerTests {
         let badSignature = await log.ledger.submit(try EventEnvelope.parse(tampered))
         #expect(badSignature.error?.kind == .badSignature)
 
-        let selfRegistration = try EventEnvelope.sign(body: TestLog.body("participant.register", signer: "miner", extra: [
-            ("participant", .string("miner2")), ("publicKeys", .array([.string(stranger.publicKey.base64)])),
-        ]), with: key)
-        #expect(await log.ledger.submit(selfRegistration).error?.kind == .unknownKey)
+        var selfBody = TestLog.registration("miner2", key: stranger)
+        selfBody.set("signer", .string("miner"))
+        let selfRegistration = try EventEnvelope.sign(body: selfBody, with: key)
+        let selfRefused = await log.ledger.submit(selfRegistration).error
+        #expect(selfRefused?.kind == .forbidden && selfRefused?.rule == "role")
 
         let secondGenesis = try EventEnvelope.sign(body: TestLog.body("log.genesis", signer: "registrar", extra: [
             ("origin", .string("test.example/log")), ("logKey", .string(log.ledger.signer.verifier.encoded)),
             ("registrar", .object(JSONObject([("participant", .string("registrar")), ("publicKey", .string(log.registrar.publicKey.base64))]))),
         ]), with: log.registrar)
         let refusedGenesis = await log.ledger.submit(secondGenesis).error
-        #expect(refusedGenesis?.kind == .invalidEvent)
+        #expect(refusedGenesis?.kind == .ruleViolation && refusedGenesis?.rule == "log.genesis-first")
         #expect(refusedGenesis?.detail.contains("first entry") == true)
 
         // One key listed twice, or a key already registered to someone, is refused; the batch around it is not.
-        let twice = try EventEnvelope.sign(body: TestLog.body("participant.register", signer: "registrar", extra: [
-            ("participant", .string("miner3")),
-            ("publicKeys", .array([.string(stranger.publicKey.base64), .string(stranger.publicKey.base64)])),
-        ]), with: log.registrar)
-        let taken = try EventEnvelope.sign(body: TestLog.body("participant.register", signer: "registrar", extra: [
-            ("participant", .string("miner4")), ("publicKeys", .array([.string(key.publicKey.base64)])),
-        ]), with: log.registrar)
+        var twiceBody = TestLog.registration("miner3", key: stranger)
+        twiceBody.set("publicKeys", .array([.string(stranger.publicKey.base64), .string(stranger.publicKey.base64)]))
+        let twice = try EventEnvelope.sign(body: twiceBody, with: log.registrar)
+        let taken = try EventEnvelope.sign(body: TestLog.registration("miner4", key: key), with: log.registrar)
         let results = await log.ledger.submit([twice, taken])
         #expect(results[0].error?.pointer == "/body/publicKeys/1")
         #expect(results[1].error?.logIndex == 1)

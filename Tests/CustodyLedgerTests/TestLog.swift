@@ -1,5 +1,6 @@
 import CSQLite
 import CustodyCrypto
+import CustodyDomain
 import CustodyLedger
 import CustodyLog
 import CustodyModel
@@ -26,26 +27,34 @@ struct TestLog {
     }
 
     /// Registers a new participant with a fresh key; returns the key.
-    func register(_ participant: String) async throws -> SigningKey {
+    func register(_ participant: String, roles: [String] = ["miner"], country: String = "BW") async throws -> SigningKey {
         let key = SigningKey.generate()
-        let body = Self.body("participant.register", signer: "registrar", extra: [
-            ("participant", .string(participant)), ("publicKeys", .array([.string(key.publicKey.base64)])),
-        ])
+        let body = Self.registration(participant, key: key, roles: roles, country: country)
         _ = try await ledger.submit(try EventEnvelope.sign(body: body, with: registrar)).get()
         return key
+    }
+
+    static func registration(_ participant: String, key: SigningKey, roles: [String] = ["miner"], country: String = "BW") -> JSONObject {
+        body("participant.register", signer: "registrar", extra: [
+            ("participant", .string(participant)), ("legalName", .string("\(participant) Ltd")), ("country", .string(country)),
+            ("roles", .array(roles.map { .string($0) })), ("publicKeys", .array([.string(key.publicKey.base64)])),
+        ])
     }
 
     static func body(_ type: String, signer: String, nonce: String = UUID().uuidString,
                      extra: [(String, JSONValue)] = []) -> JSONObject {
         JSONObject([
             ("type", .string(type)), ("schemaVersion", .integer(1)), ("signer", .string(signer)),
-            ("occurredAt", .string("2026-11-29T10:00:00Z")), ("nonce", .string(nonce)),
+            ("occurredAt", .string("2026-11-01T10:00:00Z")), ("nonce", .string(nonce)),
         ] + extra)
     }
 
+    /// A valid event with no prerequisites: the miner `signer` registers a site it operates.
     static func event(_ signer: String, key: SigningKey, _ n: Int = 0) throws -> EventEnvelope {
-        try EventEnvelope.sign(body: body("parcel.extract", signer: signer, extra: [
-            ("parcel", .string("P-\(n)")), ("carats", .integer(Int64(100 * n + 1))),
+        try EventEnvelope.sign(body: body("site.register", signer: signer, extra: [
+            ("site", .string("S-\(signer)-\(n)")), ("name", .string("Pit \(n)")), ("country", .string("BW")),
+            ("region", .string("Southern")), ("latE6", .integer(-24_521_000)), ("lonE6", .integer(24_697_000)),
+            ("kind", .string("industrial")), ("operator", .string(signer)),
         ]), with: key)
     }
 }

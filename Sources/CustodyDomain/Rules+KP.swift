@@ -1,0 +1,122 @@
+import CustodyModel
+/// Kimberley Process export, validation and import.
+extension RuleContext {
+    mutating func kpExport() throws {
+        let exporter = try signer(.exporter)
+        let number = try body.string("certificate")
+        let exporting = try body.country("exportingCountry")
+        let importing = try body.country("importingCountry")
+        guard number.hasPrefix(exporting + "-"), Identifiers.isID(number) else {
+            throw RuleViolation("kp.certificate-number", .invalid, "certificate \(number) must start with the exporting country \(exporting)-",
+                                pointer: "/body/certificate")
+        }
+        if let existing = try state.certificate(number) {
+            throw RuleViolation("kp.certificate-unique", .conflict, "certificate \(number) was already used", pointer: "/body/certificate",
+                                logIndex: existing.exportedAt)
+        }
+        guard exporting != importing else {
+            throw RuleViolation("kp.countries", .invalid, "exporting and importing countries are the same", pointer: "/body/importingCountry")
+        }
+        guard exporter.country == exporting else {
+            throw RuleViolation("kp.exporter-country", .forbidden, "exporter \(exporter.id) is based in \(exporter.country), not \(exporting)",
+                                pointer: "/body/exportingCountry", logIndex: exporter.registeredAt)
+        }
+        let importerID = try body.participantID("importer")
+        let importer = try participant(importerID, pointer: "/body/importer")
+        guard importer.has(.importer), importer.country == importing else {
+            throw RuleViolation("kp.importer", .conflict, "\(importerID) is not an importer in \(importing)", pointer: "/body/importer",
+                                logIndex: importer.registeredAt)
+        }
+        let issued = try body.date("issuedOn")
+        let expires = try body.date("expiresOn")
+        guard expires > issued else {
+            throw RuleViolation("kp.dates", .invalid, "expiresOn must be after issuedOn", pointer: "/body/expiresOn")
+        }
+        _ = try body.commitment("valueCommitment")
+        let ids = try body.ids("parcels")
+        var parcels: [Parcel] = []
+        for (i, id) in ids.enumerated() {
+            let p = try usableParcel(id, pointer: "/body/parcels/\(i)")
+            guard p.form == .rough else {
+                throw RuleViolation("kp.rough", .conflict, "the KP certifies rough; \(id) is polished", pointer: "/body/parcels/\(i)")
+            }
+            parcels.append(p)
+        }
+        let carats = try body.integer("carats", in: 1...9_007_199_254_740_991)
+        let sum = parcels.reduce(0) { $0 + $1.carats }
+        guard carats == sum else {
+            throw RuleViolation("kp.carats", .conflict, "certificate states \(carats) points; its parcels weigh \(sum)", pointer: "/body/carats")
+        }
+        for var p in parcels {
+            p.status = .inTransit
+            p.pending = index
+            touch(p)
+        }
+        changes.append(.certificate(Certificate(number: number, exportingCountry: exporting, importingCountry: importing,
+                                                exporter: exporter.id, importer: importerID, parcels: ids, carats: carats,
+                                                issuedOn: issued, expiresOn: expires, exportedAt: index)))
+    }
+
+    func certificate() throws -> Certificate {
+        let number = try body.string("certificate")
+        guard let c = try state.certificate(number) else {
+            throw RuleViolation("kp.certificate-unknown", .conflict, "certificate \(number) was never exported", pointer: "/body/certificate")
+        }
+        return c
+    }
+
+    func authority(of country: String) throws -> Participant {
+        let authority = try signer(.kpAuthority)
+        guard authority.country == country else {
+            throw RuleViolation("kp.authority-country", .forbidden, "\(authority.id) is the KP authority of \(authority.country), not \(country)",
+                                pointer: "/body/signer", logIndex: authority.registeredAt)
+        }
+        return authority
+    }
+
+    mutating func kpValidate() throws {
+        var c = try certificate()
+        _ = try authority(of: c.exportingCountry)
+        guard c.validatedAt == nil else {
+            throw RuleViolation("kp.validated", .conflict, "certificate \(c.number) is already validated", pointer: "/body/certificate", logIndex: c.validatedAt)
+        }
+        c.validatedAt = index
+        changes.append(.certificate(c))
+        for id in c.parcels { changes.append(.parcelEvent(parcel: id, index: index)) }
+    }
+
+    mutating func kpImport() throws {
+        var c = try certificate()
+        _ = try authority(of: c.importingCountry)
+        guard let validated = c.validatedAt else {
+            throw RuleViolation("kp.not-validated", .conflict, "certificate \(c.number) was not validated by \(c.exportingCountry)'s KP authority",
+                                pointer: "/body/certificate", logIndex: c.exportedAt)
+        }
+        guard c.importedAt == nil else {
+            throw RuleViolation("kp.imported", .conflict, "certificate \(c.number) was already imported", pointer: "/body/certificate", logIndex: c.importedAt)
+        }
+        let received = try body.date("receivedOn")
+        guard received <= c.expiresOn else {
+            throw RuleViolation("kp.expired", .conflict, "certificate \(c.number) expired on \(c.expiresOn)", pointer: "/body/receivedOn", logIndex: validated)
+        }
+        let ids = try body.ids("parcels")
+        guard Set(ids) == Set(c.parcels) else {
+            throw RuleViolation("kp.parcels", .conflict, "the import lists other parcels than the export", pointer: "/body/parcels", logIndex: c.exportedAt)
+        }
+        let carats = try body.integer("carats", in: 1...9_007_199_254_740_991)
+        guard carats == c.carats else {
+            throw RuleViolation("kp.carats", .conflict, "the import states \(carats) points; the export \(c.carats)", pointer: "/body/carats",
+                                logIndex: c.exportedAt)
+        }
+        for id in c.parcels {
+            guard var p = try state.parcel(id), p.pending == c.exportedAt else { continue }
+            try checkOrder(p, pointer: "/body/parcels")
+            p.status = .active
+            p.pending = nil
+            p.custodian = c.importer
+            touch(p)
+        }
+        c.importedAt = index
+        changes.append(.certificate(c))
+    }
+}

@@ -1,0 +1,107 @@
+import CustodyModel
+/// Attestations, incidents, corrections and published policy data.
+extension RuleContext {
+    mutating func attest() throws {
+        _ = try signer()
+        let subject = try body.object("subject")
+        if subject.object["parcel"] != nil {
+            let id = try subject.id("parcel")
+            guard try state.parcel(id) != nil else {
+                throw RuleViolation("parcel.unknown", .conflict, "parcel \(id) is not in the log", pointer: subject.pointer("parcel"))
+            }
+            changes.append(.parcelEvent(parcel: id, index: index))
+        } else {
+            let id = try subject.id("site")
+            guard try state.site(id) != nil else {
+                throw RuleViolation("site.unknown", .conflict, "site \(id) is not registered", pointer: subject.pointer("site"))
+            }
+        }
+        _ = try body.string("claim")
+        try evidence()
+    }
+
+    func evidence() throws {
+        let e = try body.object("evidence")
+        _ = try e.string("uri")
+        let hash = try e.string("sha256")
+        guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            throw RuleViolation("schema", .invalid, "evidence sha256 must be 64 lowercase hex", pointer: e.pointer("sha256"))
+        }
+    }
+
+    /// Incident categories.
+    enum IncidentCategory: String, CaseIterable {
+        case violence, forcedLabour = "forced-labour", childLabour = "child-labour"
+        case humanRightsAbuse = "human-rights-abuse", armedGroup = "armed-group", other
+    }
+
+    mutating func incident() throws {
+        _ = try signer(.auditor, .monitor)
+        let scope = try body.object("scope")
+        if scope.object["site"] != nil {
+            let id = try scope.id("site")
+            guard try state.site(id) != nil else {
+                throw RuleViolation("site.unknown", .conflict, "site \(id) is not registered", pointer: scope.pointer("site"))
+            }
+        } else {
+            _ = try scope.country("country")
+            _ = try scope.string("region")
+        }
+        _ = try body.oneOf("category", IncidentCategory.self)
+        let from = try body.date("from")
+        if let to = try body.optionalDate("to"), to < from {
+            throw RuleViolation("incident.period", .invalid, "to is before from", pointer: "/body/to")
+        }
+        _ = try body.string("summary")
+        try evidence()
+    }
+
+    /// Types whose content is descriptive (never custody) and so may be amended or retracted.
+    static var descriptiveTypes: Set<String> { ["site.register", "attestation", "incident", "stone.grade"] }
+    /// Fields that are descriptive in any type.
+    static var descriptiveFields: Set<String> {
+        ["name", "region", "latE6", "lonE6", "summary", "evidence", "claim", "color", "clarity", "cut", "legalName"]
+    }
+
+    mutating func correction() throws {
+        let signer = try signer()
+        let target = try body.logIndex("target")
+        guard target < index, let summary = try state.eventSummary(at: target) else {
+            throw RuleViolation("correction.target", .conflict, "there is no event at index \(target) to correct", pointer: "/body/target")
+        }
+        guard summary.signer == signer.id || signer.has(.registrar) else {
+            throw RuleViolation("correction.signer", .forbidden, "only \(summary.signer) or the registrar may correct the event at \(target)",
+                                pointer: "/body/signer", logIndex: target)
+        }
+        _ = try body.string("reason")
+        let retract = body.object["retract"]
+        if retract != nil {
+            guard retract == .bool(true), body.object["amend"] == nil else {
+                throw RuleViolation("schema", .invalid, "a correction either amends fields or has retract: true", pointer: "/body/retract")
+            }
+            guard Self.descriptiveTypes.contains(summary.type) else {
+                throw RuleViolation("correction.custody", .conflict,
+                                    "\(summary.type) moves custody or weight and cannot be retracted; record a new custody event instead",
+                                    pointer: "/body/target", logIndex: target)
+            }
+        } else {
+            let amend = try body.object("amend")
+            guard !amend.object.isEmpty else {
+                throw RuleViolation("schema", .invalid, "amend must name at least one field", pointer: "/body/amend")
+            }
+            for key in amend.object.keys where !Self.descriptiveFields.contains(key) {
+                throw RuleViolation("correction.custody", .conflict,
+                                    "\(key) is not a descriptive field; custody and weights are never rewritten",
+                                    pointer: amend.pointer(key), logIndex: target)
+            }
+        }
+    }
+
+    mutating func publishPolicy() throws {
+        _ = try signer(.registrar)
+        let name = try body.id("policy")
+        let version = try body.integer("version", in: 1...1_000_000)
+        _ = try body.object("data")
+        changes.append(.meta(key: "policy/\(name)", value: "\(version)@\(index)"))
+    }
+}

@@ -1,0 +1,297 @@
+import CustodyDomain
+import Foundation
+
+/// The custody state as indexed SQLite tables: what the rules read and what their changes write. The same
+/// tables live in the log database (kept by the daemon in each append transaction) and in an auditor's
+/// scratch database (rebuilt by replay), so both judge events with the same code and every lookup is a
+/// point read.
+public final class DomainTables: DomainState {
+    let connection: SQLiteConnection
+
+    init(connection: SQLiteConnection) { self.connection = connection }
+
+    /// The tables, created in a new log database or scratch database.
+    static let schema = """
+        CREATE TABLE participants (id TEXT PRIMARY KEY, legal_name TEXT NOT NULL, country TEXT NOT NULL,
+            roles TEXT NOT NULL, registered_at INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE keys (key_id TEXT PRIMARY KEY, participant TEXT NOT NULL, public_key BLOB NOT NULL,
+            added_at INTEGER NOT NULL, retired_from INTEGER, revoked_at INTEGER) WITHOUT ROWID;
+        CREATE INDEX keys_participant ON keys (participant);
+        CREATE TABLE sites (id TEXT PRIMARY KEY, name TEXT NOT NULL, country TEXT NOT NULL, region TEXT NOT NULL,
+            lat_e6 INTEGER NOT NULL, lon_e6 INTEGER NOT NULL, kind TEXT NOT NULL, operator TEXT NOT NULL,
+            registered_at INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE parcels (id TEXT PRIMARY KEY, form TEXT NOT NULL, carats INTEGER NOT NULL, stones INTEGER NOT NULL,
+            custodian TEXT NOT NULL, status TEXT NOT NULL, pending INTEGER, created_at INTEGER NOT NULL,
+            last_index INTEGER NOT NULL, last_occurred_at INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE parcel_events (parcel TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (parcel, idx)) WITHOUT ROWID;
+        CREATE TABLE certificates (number TEXT PRIMARY KEY, exporting TEXT NOT NULL, importing TEXT NOT NULL,
+            exporter TEXT NOT NULL, importer TEXT NOT NULL, parcels TEXT NOT NULL, carats INTEGER NOT NULL,
+            issued_on TEXT NOT NULL, expires_on TEXT NOT NULL, exported_at INTEGER NOT NULL, validated_at INTEGER,
+            imported_at INTEGER) WITHOUT ROWID;
+        CREATE TABLE transfers (idx INTEGER PRIMARY KEY, sender TEXT NOT NULL, receiver TEXT NOT NULL,
+            parcels TEXT NOT NULL, accepted_at INTEGER);
+        CREATE TABLE grading_reports (number TEXT PRIMARY KEY, stone TEXT NOT NULL, idx INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE event_summaries (idx INTEGER PRIMARY KEY, type TEXT NOT NULL, signer TEXT NOT NULL);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+
+    /// Tables derived from the log (everything but `meta`'s own bookkeeping), for an auditor's comparison.
+    static let derivedTables = ["participants", "keys", "sites", "parcels", "parcel_events", "certificates",
+                                "transfers", "grading_reports", "event_summaries", "meta"]
+
+    // MARK: DomainState
+
+    public func participant(_ id: String) throws -> Participant? {
+        let s = try connection.statement("SELECT id, legal_name, country, roles, registered_at FROM participants WHERE id = ?")
+        s.bind(1, id)
+        guard try s.step() else { return nil }
+        return participantRow(s)
+    }
+
+    func participantRow(_ s: SQLiteStatement) -> Participant {
+        Participant(id: s.text(0), legalName: s.text(1), country: s.text(2),
+                    roles: s.text(3).split(separator: ",").compactMap { Role(rawValue: String($0)) },
+                    registeredAt: UInt64(s.int64(4)))
+    }
+
+    public func key(_ keyID: String) throws -> ParticipantKey? {
+        let s = try connection.statement(
+            "SELECT key_id, participant, public_key, added_at, retired_from, revoked_at FROM keys WHERE key_id = ?")
+        s.bind(1, keyID)
+        guard try s.step() else { return nil }
+        return keyRow(s)
+    }
+
+    func keyRow(_ s: SQLiteStatement) -> ParticipantKey {
+        ParticipantKey(keyID: s.text(0), participant: s.text(1), publicKey: s.blob(2), addedAt: UInt64(s.int64(3)),
+                       retiredFrom: s.isNull(4) ? nil : UInt64(s.int64(4)), revokedAt: s.isNull(5) ? nil : UInt64(s.int64(5)))
+    }
+
+    public func keys(of participant: String) throws -> [ParticipantKey] {
+        let s = try connection.statement(
+            "SELECT key_id, participant, public_key, added_at, retired_from, revoked_at FROM keys WHERE participant = ? ORDER BY added_at, key_id")
+        s.bind(1, participant)
+        var out: [ParticipantKey] = []
+        while try s.step() { out.append(keyRow(s)) }
+        return out
+    }
+
+    public func site(_ id: String) throws -> Site? {
+        let s = try connection.statement(
+            "SELECT id, name, country, region, lat_e6, lon_e6, kind, operator, registered_at FROM sites WHERE id = ?")
+        s.bind(1, id)
+        guard try s.step() else { return nil }
+        return Site(id: s.text(0), name: s.text(1), country: s.text(2), region: s.text(3), latE6: s.int64(4), lonE6: s.int64(5),
+                    kind: SiteKind(rawValue: s.text(6)) ?? .industrial, operatorID: s.text(7), registeredAt: UInt64(s.int64(8)))
+    }
+
+    public func parcel(_ id: String) throws -> Parcel? {
+        let s = try connection.statement("""
+            SELECT id, form, carats, stones, custodian, status, pending, created_at, last_index, last_occurred_at
+            FROM parcels WHERE id = ?
+            """)
+        s.bind(1, id)
+        guard try s.step() else { return nil }
+        return Parcel(id: s.text(0), form: ParcelForm(rawValue: s.text(1)) ?? .rough, carats: s.int64(2), stones: s.int64(3),
+                      custodian: s.text(4), status: ParcelStatus(rawValue: s.text(5)) ?? .active,
+                      pending: s.isNull(6) ? nil : UInt64(s.int64(6)), createdAt: UInt64(s.int64(7)),
+                      lastIndex: UInt64(s.int64(8)), lastOccurredAt: s.int64(9))
+    }
+
+    public func certificate(_ number: String) throws -> Certificate? {
+        let s = try connection.statement("""
+            SELECT number, exporting, importing, exporter, importer, parcels, carats, issued_on, expires_on,
+                   exported_at, validated_at, imported_at FROM certificates WHERE number = ?
+            """)
+        s.bind(1, number)
+        guard try s.step() else { return nil }
+        return Certificate(number: s.text(0), exportingCountry: s.text(1), importingCountry: s.text(2), exporter: s.text(3),
+                           importer: s.text(4), parcels: s.text(5).split(separator: ",").map(String.init), carats: s.int64(6),
+                           issuedOn: s.text(7), expiresOn: s.text(8), exportedAt: UInt64(s.int64(9)),
+                           validatedAt: s.isNull(10) ? nil : UInt64(s.int64(10)), importedAt: s.isNull(11) ? nil : UInt64(s.int64(11)))
+    }
+
+    public func transfer(at index: UInt64) throws -> Transfer? {
+        let s = try connection.statement("SELECT idx, sender, receiver, parcels, accepted_at FROM transfers WHERE idx = ?")
+        s.bind(1, Int64(index))
+        guard try s.step() else { return nil }
+        return Transfer(index: UInt64(s.int64(0)), sender: s.text(1), receiver: s.text(2),
+                        parcels: s.text(3).split(separator: ",").map(String.init), acceptedAt: s.isNull(4) ? nil : UInt64(s.int64(4)))
+    }
+
+    public func gradingReport(_ number: String) throws -> UInt64? {
+        let s = try connection.statement("SELECT idx FROM grading_reports WHERE number = ?")
+        s.bind(1, number)
+        return try s.step() ? UInt64(s.int64(0)) : nil
+    }
+
+    public func eventSummary(at index: UInt64) throws -> EventSummary? {
+        let s = try connection.statement("SELECT type, signer FROM event_summaries WHERE idx = ?")
+        s.bind(1, Int64(index))
+        return try s.step() ? EventSummary(type: s.text(0), signer: s.text(1)) : nil
+    }
+
+    public func meta(_ key: String) throws -> String? {
+        let s = try connection.statement("SELECT value FROM meta WHERE key = ?")
+        s.bind(1, key)
+        return try s.step() ? s.text(0) : nil
+    }
+
+    // MARK: Listing
+
+    /// Every participant, by id.
+    public func participants() throws -> [Participant] {
+        let s = try connection.statement("SELECT id, legal_name, country, roles, registered_at FROM participants ORDER BY id")
+        var out: [Participant] = []
+        while try s.step() { out.append(participantRow(s)) }
+        return out
+    }
+
+    /// Every key, for the signature pre-check cache.
+    public func allKeys() throws -> [ParticipantKey] {
+        let s = try connection.statement("SELECT key_id, participant, public_key, added_at, retired_from, revoked_at FROM keys")
+        var out: [ParticipantKey] = []
+        while try s.step() { out.append(keyRow(s)) }
+        return out
+    }
+
+    /// Log indexes of the events that concern a parcel, in order, with their type and signer.
+    public func history(ofParcel id: String) throws -> [(index: UInt64, summary: EventSummary)] {
+        let s = try connection.statement("""
+            SELECT e.idx, s.type, s.signer FROM parcel_events e JOIN event_summaries s ON s.idx = e.idx
+            WHERE e.parcel = ? ORDER BY e.idx
+            """)
+        s.bind(1, id)
+        var out: [(UInt64, EventSummary)] = []
+        while try s.step() { out.append((UInt64(s.int64(0)), EventSummary(type: s.text(1), signer: s.text(2)))) }
+        return out
+    }
+
+    // MARK: Writing
+
+    /// Writes the changes of one accepted event.
+    public func apply(_ changes: [StateChange]) throws {
+        for change in changes {
+            switch change {
+            case .participant(let p):
+                let s = try connection.statement(
+                    "INSERT OR REPLACE INTO participants (id, legal_name, country, roles, registered_at) VALUES (?, ?, ?, ?, ?)")
+                s.bind(1, p.id); s.bind(2, p.legalName); s.bind(3, p.country)
+                s.bind(4, p.roles.map(\.rawValue).joined(separator: ",")); s.bind(5, Int64(p.registeredAt))
+                try s.run()
+            case .key(let k):
+                let s = try connection.statement("""
+                    INSERT OR REPLACE INTO keys (key_id, participant, public_key, added_at, retired_from, revoked_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+                s.bind(1, k.keyID); s.bind(2, k.participant); s.bind(3, k.publicKey); s.bind(4, Int64(k.addedAt))
+                s.bind(5, k.retiredFrom.map(Int64.init)); s.bind(6, k.revokedAt.map(Int64.init))
+                try s.run()
+            case .site(let site):
+                let s = try connection.statement("""
+                    INSERT OR REPLACE INTO sites (id, name, country, region, lat_e6, lon_e6, kind, operator, registered_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                s.bind(1, site.id); s.bind(2, site.name); s.bind(3, site.country); s.bind(4, site.region)
+                s.bind(5, site.latE6); s.bind(6, site.lonE6); s.bind(7, site.kind.rawValue); s.bind(8, site.operatorID)
+                s.bind(9, Int64(site.registeredAt))
+                try s.run()
+            case .parcel(let p):
+                let s = try connection.statement("""
+                    INSERT OR REPLACE INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
+                        last_occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                s.bind(1, p.id); s.bind(2, p.form.rawValue); s.bind(3, p.carats); s.bind(4, p.stones); s.bind(5, p.custodian)
+                s.bind(6, p.status.rawValue); s.bind(7, p.pending.map(Int64.init)); s.bind(8, Int64(p.createdAt))
+                s.bind(9, Int64(p.lastIndex)); s.bind(10, p.lastOccurredAt)
+                try s.run()
+            case .parcelEvent(let parcel, let index):
+                let s = try connection.statement("INSERT OR IGNORE INTO parcel_events (parcel, idx) VALUES (?, ?)")
+                s.bind(1, parcel); s.bind(2, Int64(index))
+                try s.run()
+            case .certificate(let c):
+                let s = try connection.statement("""
+                    INSERT OR REPLACE INTO certificates (number, exporting, importing, exporter, importer, parcels, carats,
+                        issued_on, expires_on, exported_at, validated_at, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                s.bind(1, c.number); s.bind(2, c.exportingCountry); s.bind(3, c.importingCountry); s.bind(4, c.exporter)
+                s.bind(5, c.importer); s.bind(6, c.parcels.joined(separator: ",")); s.bind(7, c.carats); s.bind(8, c.issuedOn)
+                s.bind(9, c.expiresOn); s.bind(10, Int64(c.exportedAt)); s.bind(11, c.validatedAt.map(Int64.init))
+                s.bind(12, c.importedAt.map(Int64.init))
+                try s.run()
+            case .transfer(let t):
+                let s = try connection.statement(
+                    "INSERT OR REPLACE INTO transfers (idx, sender, receiver, parcels, accepted_at) VALUES (?, ?, ?, ?, ?)")
+                s.bind(1, Int64(t.index)); s.bind(2, t.sender); s.bind(3, t.receiver); s.bind(4, t.parcels.joined(separator: ","))
+                s.bind(5, t.acceptedAt.map(Int64.init))
+                try s.run()
+            case .gradingReport(let number, let stone, let index):
+                let s = try connection.statement("INSERT INTO grading_reports (number, stone, idx) VALUES (?, ?, ?)")
+                s.bind(1, number); s.bind(2, stone); s.bind(3, Int64(index))
+                try s.run()
+            case .eventSummary(let index, let summary):
+                let s = try connection.statement("INSERT INTO event_summaries (idx, type, signer) VALUES (?, ?, ?)")
+                s.bind(1, Int64(index)); s.bind(2, summary.type); s.bind(3, summary.signer)
+                try s.run()
+            case .meta(let key, let value):
+                let s = try connection.statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+                s.bind(1, key); s.bind(2, value)
+                try s.run()
+            }
+        }
+    }
+}
+
+/// An auditor's scratch database holding the domain tables rebuilt by replay: bounded memory whatever the
+/// log size. Removed on deinit.
+public final class ScratchDomain {
+    /// The tables.
+    public let tables: DomainTables
+    private let path: String
+
+    /// A new, empty scratch database in the temporary directory.
+    public init() throws {
+        path = NSTemporaryDirectory() + "/custody-state-\(getpid())-\(UUID().uuidString).sqlite"
+        let connection = try SQLiteConnection(path: path, create: true)
+        try connection.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384;")
+        try connection.execute(DomainTables.schema)
+        try connection.execute("BEGIN")
+        tables = DomainTables(connection: connection)
+    }
+
+    /// Commits what was written so far (bounds the scratch transaction).
+    public func checkpoint() throws {
+        tables.connection.resetAll()
+        try tables.connection.execute("COMMIT; BEGIN")
+    }
+
+    /// Names the first derived table whose rows differ between the log database and this replay, if any.
+    public func firstDifference(from store: LogStore) throws -> String? {
+        try checkpoint()
+        return try store.withReader { connection in
+            try connection.execute("ATTACH DATABASE '\(path)' AS replay")
+            defer {
+                connection.resetAll()
+                try? connection.execute("DETACH DATABASE replay")
+            }
+            for table in DomainTables.derivedTables {
+                let sql = "SELECT COUNT(*) FROM (SELECT * FROM main.\(table) EXCEPT SELECT * FROM replay.\(table)) "
+                    + "UNION ALL SELECT COUNT(*) FROM (SELECT * FROM replay.\(table) EXCEPT SELECT * FROM main.\(table))"
+                let s = try connection.statement(sql)
+                while try s.step() {
+                    if s.int64(0) > 0 {
+                        s.reset()
+                        return table
+                    }
+                }
+            }
+            return nil
+        }
+    }
+
+    deinit {
+        tables.connection.resetAll()
+        try? tables.connection.execute("COMMIT")
+        unlink(path)
+    }
+}
