@@ -43,6 +43,7 @@ public struct CustodyRules: Sendable {
 
     /// Applies every rule of appending the event; returns what it changes. Nothing is changed on a throw.
     public func evaluate(_ facts: EventFacts, state: some DomainState) throws -> [StateChange] {
+        try Catalogue.check(facts)
         var context = RuleContext(facts: facts, state: state, settings: settings)
         if facts.index > 0 && facts.type == Genesis.type {
             throw RuleViolation("log.genesis-first", .conflict, "log.genesis is allowed only as the first entry", pointer: "/body/type", logIndex: 0)
