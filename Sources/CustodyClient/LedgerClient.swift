@@ -119,6 +119,17 @@ public struct LedgerClient: Sendable {
         try decode(ConsistencyProof.self, try await send("GET", "v1/proofs/consistency", query: ["from": "\(first)", "to": "\(second)"]), "consistency proof")
     }
 
+    /// Every registered participant.
+    public func participants() async throws -> [ParticipantDTO] {
+        try decode(ParticipantsPage.self, try await send("GET", "v1/participants"), "participants").participants
+    }
+
+    /// A parcel's state and history.
+    public func parcel(_ id: String) async throws -> ParcelDTO {
+        let escaped = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id
+        return try decode(ParcelDTO.self, try await send("GET", "v1/parcels/\(escaped)"), "parcel")
+    }
+
     /// `/healthz`.
     public func health() async throws -> Health {
         try decode(Health.self, try await send("GET", "healthz"), "health")

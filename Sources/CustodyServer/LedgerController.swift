@@ -21,6 +21,8 @@ struct LedgerController<Context: RequestContext>: Sendable {
         router.get("/v1/checkpoint", use: checkpoint)
         router.get("/v1/proofs/inclusion", use: inclusion)
         router.get("/v1/proofs/consistency", use: consistency)
+        router.get("/v1/participants", use: participants)
+        router.get("/v1/parcels/:id", use: parcel)
         router.get("/healthz", use: health)
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPIDocument))
@@ -72,6 +74,17 @@ struct LedgerController<Context: RequestContext>: Sendable {
         let from = try request.uri.queryParameters.integer("from", default: nil)
         let to = try request.uri.queryParameters.integer("to", default: ledger.treeSize)
         return try APIResponse.json(try ledger.consistencyProof(first: from, second: to))
+    }
+
+    @Sendable func participants(request: Request, context: Context) async throws -> Response {
+        try APIResponse.json(ParticipantsPage(participants: try ledger.participants()))
+    }
+
+    @Sendable func parcel(request: Request, context: Context) async throws -> Response {
+        guard let id = context.parameters.get("id") else {
+            throw LedgerError(.invalidParameter, "a parcel id is required", pointer: "id")
+        }
+        return try APIResponse.json(try ledger.parcel(id))
     }
 
     @Sendable func health(request: Request, context: Context) async throws -> Response {
