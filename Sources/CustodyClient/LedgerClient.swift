@@ -22,7 +22,7 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
     /// The server's `<slug>: <detail>`, or the transport error.
     public var description: String {
         guard let problem else { return message }
-        var s = "\(problem.slug): \(problem.detail)"
+        var s = "\(problem.slug)\(problem.rule.map { " (\($0))" } ?? ""): \(problem.detail)"
         if let pointer = problem.pointer { s += " (at \(pointer))" }
         if let index = problem.logIndex { s += " (log index \(index))" }
         return s
