@@ -215,11 +215,20 @@ struct Replay {
         }
         var storedIDs: [UInt64: [UInt8]] = [:]
         var checkpoints: [(size: UInt64, note: String)] = []
+        // Tree nodes the chunk completes, by level: the node of level L and index i is completed when the
+        // tree grows to (i + 1) << L leaves, so this chunk's are those with that size in (start, end].
+        var storedNodes: [Int: [UInt64: [UInt8]]] = [:]
         if let store {
             let last = expectedStart + UInt64(chunk.count)
-            (storedIDs, checkpoints) = try store.read {
-                (try $0.storedEventIDs(start: expectedStart, count: chunk.count),
-                 try $0.checkpoints(after: expectedStart, through: last))
+            (storedIDs, checkpoints, storedNodes) = try store.read { txn in
+                var nodes: [Int: [UInt64: [UInt8]]] = [:]
+                for level in 1..<63 where (last >> UInt64(level)) > 0 {
+                    let from = (expectedStart + (1 << UInt64(level))) >> UInt64(level) - 1
+                    let through = (last >> UInt64(level)) - 1
+                    if through >= from { nodes[level] = try txn.storedNodes(level: level, from: from, through: through) }
+                }
+                return (try txn.storedEventIDs(start: expectedStart, count: chunk.count),
+                        try txn.checkpoints(after: expectedStart, through: last), nodes)
             }
         }
         var nextCheckpoint = 0
@@ -261,7 +270,7 @@ struct Replay {
             let completed = frontier.append(leafHash: leafHash)
             if let store {
                 for node in completed {
-                    let stored = try store.read { try $0.storedNode(level: node.level, index: node.index) }
+                    let stored = storedNodes[node.level]?[node.index]
                     guard stored == node.hash else {
                         throw AuditFailure(index, "stored tree node level \(node.level) index \(node.index) is \(stored == nil ? "missing" : "wrong")")
                     }

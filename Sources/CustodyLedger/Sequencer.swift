@@ -205,6 +205,16 @@ final class Sequencer: @unchecked Sendable {
 final class BatchNodeCache: MerkleNodeReader {
     private let base: LogWriteTransaction
     private var cache: [Int64: [UInt8]] = [:]
+    private var subtrees: [SubtreeRange: [UInt8]] = [:]
+
+    struct SubtreeRange: Hashable {
+        let lo: UInt64
+        let hi: UInt64
+    }
+
+    func rememberedSubtree(_ lo: UInt64, _ hi: UInt64) -> [UInt8]? { subtrees[SubtreeRange(lo: lo, hi: hi)] }
+
+    func remember(subtree lo: UInt64, _ hi: UInt64, hash: [UInt8]) { subtrees[SubtreeRange(lo: lo, hi: hi)] = hash }
 
     init(base: LogWriteTransaction) { self.base = base }
 

@@ -6,6 +6,18 @@ import CustodyCrypto
 public protocol MerkleNodeReader {
     /// The hash of the perfect subtree at `level` and position `index`.
     func node(level: Int, index: UInt64) throws -> [UInt8]
+    /// A remembered hash of the (possibly imperfect) subtree `[lo, hi)`, if this reader keeps them. Proofs for
+    /// many leaves of one tree size share these, so a batch's receipts hash each only once.
+    func rememberedSubtree(_ lo: UInt64, _ hi: UInt64) -> [UInt8]?
+    /// Offers a computed subtree hash for `rememberedSubtree`.
+    func remember(subtree lo: UInt64, _ hi: UInt64, hash: [UInt8])
+}
+
+extension MerkleNodeReader {
+    /// Readers remember nothing by default.
+    public func rememberedSubtree(_ lo: UInt64, _ hi: UInt64) -> [UInt8]? { nil }
+    /// Readers remember nothing by default.
+    public func remember(subtree lo: UInt64, _ hi: UInt64, hash: [UInt8]) {}
 }
 
 /// Errors of Merkle computations and proof checks.
@@ -52,8 +64,11 @@ public enum Merkle {
         if n & (n - 1) == 0 && lo % n == 0 {
             return try reader.node(level: n.trailingZeroBitCount, index: lo >> UInt64(n.trailingZeroBitCount))
         }
+        if let known = reader.rememberedSubtree(lo, hi) { return known }
         let k = splitPoint(n)
-        return nodeHash(try subtreeHash(lo, lo + k, reader), try subtreeHash(lo + k, hi, reader))
+        let hash = nodeHash(try subtreeHash(lo, lo + k, reader), try subtreeHash(lo + k, hi, reader))
+        reader.remember(subtree: lo, hi, hash: hash)
+        return hash
     }
 
     /// The root hash of the first `size` leaves.

@@ -27,13 +27,17 @@ public final class EventIDSet {
 
     /// Inserts `id` seen at `index`; returns the earlier index if the id was already present.
     public func insert(_ id: [UInt8], index: UInt64) throws -> UInt64? {
-        let lookup = try connection.statement("SELECT idx FROM ids WHERE id = ?")
-        lookup.bind(1, id)
-        if try lookup.step() { return UInt64(lookup.int64(0)) }
-        let insert = try connection.statement("INSERT INTO ids (id, idx) VALUES (?, ?)")
+        // One statement in the common case: the insert is ignored only for a repeat, which is then looked up.
+        let insert = try connection.statement("INSERT OR IGNORE INTO ids (id, idx) VALUES (?, ?)")
         insert.bind(1, id)
         insert.bind(2, Int64(index))
         try insert.run()
+        if connection.changes == 0 {
+            let lookup = try connection.statement("SELECT idx FROM ids WHERE id = ?")
+            lookup.bind(1, id)
+            defer { lookup.reset() }
+            return try lookup.step() ? UInt64(lookup.int64(0)) : nil
+        }
         pending += 1
         if pending >= 50_000 {
             try connection.execute("COMMIT; BEGIN")

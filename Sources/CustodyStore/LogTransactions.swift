@@ -150,6 +150,16 @@ extension LogQueries {
         return out
     }
 
+    /// Stored perfect subtrees of one level ≥ 1 with index in `from...through`, by index.
+    public func storedNodes(level: Int, from: UInt64, through: UInt64) throws -> [UInt64: [UInt8]] {
+        let s = try connection.statement("SELECT id, hash FROM nodes WHERE id BETWEEN ? AND ?")
+        s.bind(1, LogStore.nodeID(level: level, index: from))
+        s.bind(2, LogStore.nodeID(level: level, index: through))
+        var out: [UInt64: [UInt8]] = [:]
+        while try s.step() { out[UInt64(s.int64(0) & ((1 << 48) - 1))] = s.blob(1) }
+        return out
+    }
+
     /// Stored event-id column of entries `start ..< start + count`, by index.
     public func storedEventIDs(start: UInt64, count: Int) throws -> [UInt64: [UInt8]] {
         let s = try connection.statement("SELECT idx, event_id FROM entries WHERE idx >= ? AND idx < ?")

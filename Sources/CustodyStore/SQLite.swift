@@ -47,6 +47,9 @@ final class SQLiteConnection {
 
     var lastError: String { String(cString: sqlite3_errmsg(handle)) }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int32 { sqlite3_changes(handle) }
+
     /// Runs one or more statements without results.
     func execute(_ sql: String) throws(StoreError) {
         var err: UnsafeMutablePointer<CChar>?
