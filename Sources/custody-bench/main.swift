@@ -1,1 +1,30 @@
-print("todo")
+import Foundation
+import Logging
+
+// custody-bench: measures the ledger against the raw limits of the machine it runs on, and prints a
+// Markdown report (see BENCHMARKS.md). `replay-child` and `idle-child` are internal subcommands: the
+// benchmark re-executes itself to measure a replay's peak memory in a process of its own.
+
+// Warnings only, and never on stdout, which carries the report.
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .warning
+    return handler
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let first = arguments.first, [ReplayChild.subcommand, ReplayChild.idleSubcommand].contains(first) {
+    exit(await ReplayChild.childMain(arguments))
+}
+
+do {
+    let options = try BenchOptions.parse(arguments)
+    let command = (["custody-bench"] + arguments).joined(separator: " ")
+    let results = try await Benchmark(options: options, command: command).run()
+    let report = Report(results: results)
+    print(report.markdown())
+    if let out = options.out { try report.write(to: out) }
+} catch {
+    FileHandle.standardError.write(Data("custody-bench: \(error)\n".utf8))
+    exit(1)
+}

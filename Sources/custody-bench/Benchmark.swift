@@ -1,0 +1,195 @@
+import CustodyCrypto
+import CustodyLedger
+import Foundation
+import Logging
+
+/// Everything one run measured; `Report` renders it.
+struct BenchmarkResults: Sendable {
+    var date: Date
+    var command: String
+    var machine: Machine
+    var options: BenchOptions
+    var raw: RawLimits
+    /// Mean canonical body and leaf (stored envelope) sizes of the benchmark's events, bytes.
+    var bodyBytes: Double
+    var leafBytes: Double
+    var inProcess: AppendOutcome
+    var build: BuildOutcome
+    var replaySmall: ReplayMeasurement
+    var replayLarge: ReplayMeasurement
+    var idleRSSKiB: Int
+    var proofTreeSize: UInt64
+    var proofs: LatencySummary
+    var httpProofs: LatencySummary
+    var httpBatch: HTTPAppendOutcome
+    var httpSingle: HTTPAppendOutcome
+    var totalSeconds: Double
+    /// Other processes' use of the machine during each phase.
+    var load: [PhaseLoad]
+}
+
+/// The whole run, in an order that reuses work: the fresh log of the in-process measurement is replayed
+/// at its small size, then grown into the large log, which is replayed, queried for proofs, and finally
+/// served by the real daemon for the HTTP figures.
+struct Benchmark {
+    let options: BenchOptions
+    let command: String
+
+    /// Checkpoint origin of the benchmark's log.
+    static let origin = "bench.custody.example/log"
+
+    func run() async throws -> BenchmarkResults {
+        let started = ContinuousClock.now
+        let progress: (String) -> Void = { message in
+            let elapsed = Format.fixed((ContinuousClock.now - started).seconds, 1)
+            FileHandle.standardError.write(Data("[\(elapsed) s] \(message)\n".utf8))
+        }
+        let work = options.directory ?? NSTemporaryDirectory() + "custody-bench-\(getpid())"
+        let fm = FileManager.default
+        guard !fm.fileExists(atPath: work + "/data") else {
+            throw BenchError("\(work)/data exists: the benchmark needs a fresh log")
+        }
+        // Remove afterwards only what the run created: a `--dir` given by the user stays, minus the log.
+        let createdWork = !fm.fileExists(atPath: work)
+        try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { if !options.keep { try? fm.removeItem(atPath: createdWork ? work : work + "/data") } }
+        progress("working directory \(work)")
+
+        let machine = Machine.describe(workDirectory: work)
+        let monitor = LoadMonitor()
+        let whole = LoadSnapshot.now()
+        let raw = try await monitor.phase("raw limits") {
+            try RawLimitBenchmark(scratchDirectory: work, quick: options.quick).run(progress: progress)
+        }
+        let directory = DataDirectory(path: work + "/data")
+        var logger = Logger(label: "custody-bench")
+        logger.logLevel = .warning
+        let factory = EventFactory()
+
+        let fresh = try await freshLog(directory, factory: factory, logger: logger, monitor: monitor, progress: progress)
+
+        progress("replay of the \(Format.grouped(Int(fresh.size)))-entry log in a child process")
+        let replaySmall = try await monitor.phase("replay, small log") {
+            try await ReplayChild.replay(databasePath: directory.databasePath, scratch: work)
+        }
+        guard replaySmall.entries == fresh.size else { throw BenchError("the small replay covered \(replaySmall.entries) entries") }
+
+        progress("building the \(Format.grouped(options.entries))-entry log")
+        let build = try await monitor.phase("building the large log") {
+            try await LedgerLoad.grow(fresh.ledger, to: UInt64(options.entries), factory: factory,
+                                      firstSeq: options.appends, progress: progress)
+        }
+        progress("in-process inclusion proofs")
+        let proofs = try await monitor.phase("in-process proofs") {
+            try LedgerLoad.inclusionProofs(fresh.ledger, count: options.proofs)
+        }
+        await fresh.ledger.close()
+
+        progress("replay of the \(Format.grouped(options.entries))-entry log in a child process")
+        let idle = try await ReplayChild.idleBaselineKiB(scratch: work)
+        let replayLarge = try await monitor.phase("replay, large log") {
+            try await ReplayChild.replay(databasePath: directory.databasePath, scratch: work)
+        }
+        guard replayLarge.entries == UInt64(options.entries) else {
+            throw BenchError("the large replay covered \(replayLarge.entries) entries")
+        }
+
+        let http = try await httpFigures(directory, factory: factory, logger: logger, monitor: monitor, progress: progress)
+        let load = monitor.phases + [PhaseLoad(phase: "whole run", from: whole, to: .now(), cores: machine.cores)]
+        progress("done")
+        return BenchmarkResults(
+            date: Date(), command: command, machine: machine, options: options, raw: raw,
+            bodyBytes: fresh.bodyBytes, leafBytes: fresh.leafBytes, inProcess: fresh.appends, build: build,
+            replaySmall: replaySmall, replayLarge: replayLarge, idleRSSKiB: idle,
+            proofTreeSize: UInt64(options.entries), proofs: proofs, httpProofs: http.proofs,
+            httpBatch: http.batch, httpSingle: http.single, totalSeconds: (ContinuousClock.now - started).seconds,
+            load: load)
+    }
+
+    private struct FreshLog {
+        var ledger: Ledger
+        var size: UInt64
+        var appends: AppendOutcome
+        var bodyBytes: Double
+        var leafBytes: Double
+    }
+
+    /// Creates the log (genesis), registers the participants, and times `options.appends` pre-signed events
+    /// through `Ledger.submit`. The pre-signed events are released when this returns.
+    private func freshLog(_ directory: DataDirectory, factory: EventFactory, logger: Logger, monitor: LoadMonitor,
+                          progress: (String) -> Void) async throws -> FreshLog {
+        let (ledger, created) = try await directory.openLedger(origin: Self.origin, logger: logger)
+        guard created else { throw BenchError("\(directory.path) already held a log") }
+        let registrar = try KeyFile.read(from: directory.registrarKeyPath)
+        // Participants first, then their sites, which need the participants' keys in the log.
+        for result in await ledger.submit(factory.registrations(registrar: try registrar.signingKey(),
+                                                                registrarID: registrar.participant)) {
+            if case .failure(let error) = result { throw BenchError("registering participants: \(error)") }
+        }
+        for result in await ledger.submit(factory.sites()) {
+            if case .failure(let error) = result { throw BenchError("registering sites: \(error)") }
+        }
+        progress("signing \(Format.grouped(options.appends)) events (not timed)")
+        let events = await factory.events(0..<options.appends)
+        let bodyBytes = Double(events.reduce(0) { $0 + $1.canonicalBody.count }) / Double(events.count)
+        let leafBytes = Double(events.reduce(0) { $0 + $1.leafInput.count }) / Double(events.count)
+        progress("in-process appends: \(options.tasks) tasks x batches of \(options.batch)")
+        let appends = await monitor.phase("in-process appends") {
+            await LedgerLoad.submitAll(events, to: ledger, tasks: options.tasks, batch: options.batch)
+        }
+        if let failure = appends.firstFailure { throw BenchError("in-process appends: \(failure)") }
+        guard appends.accepted == events.count else {
+            throw BenchError("in-process appends: \(appends.accepted) of \(events.count) accepted")
+        }
+        progress("in-process: \(Format.int(appends.rate)) appends/s")
+        return FreshLog(ledger: ledger, size: ledger.treeSize, appends: appends, bodyBytes: bodyBytes, leafBytes: leafBytes)
+    }
+
+    private struct HTTPFigures {
+        var proofs: LatencySummary
+        var batch: HTTPAppendOutcome
+        var single: HTTPAppendOutcome
+    }
+
+    /// Starts the daemon on the large log and measures proofs, batch appends and single-event appends.
+    private func httpFigures(_ directory: DataDirectory, factory: EventFactory, logger: Logger, monitor: LoadMonitor,
+                             progress: (String) -> Void) async throws -> HTTPFigures {
+        progress("starting the daemon on the large log")
+        let server = try await LiveServer.start(dataDir: directory.path, origin: Self.origin, logger: logger)
+        do {
+            progress("HTTP inclusion proofs on port \(server.port)")
+            let proofs = try await monitor.phase("HTTP proofs") {
+                try await HTTPLoad.inclusionProofs(port: server.port, size: UInt64(options.entries), count: options.httpProofs)
+            }
+            // Sequence numbers past every event of the build, so nonces stay unique.
+            var seq = options.entries
+            progress("signing \(Format.grouped(options.httpBatchEvents)) batch events (not timed)")
+            let batchEvents = await factory.events(seq..<seq + options.httpBatchEvents)
+            seq += options.httpBatchEvents
+            let bodies = HTTPLoad.batchBodies(batchEvents, perRequest: options.httpBatchSize)
+            progress("HTTP batch appends: \(options.httpConnections) connections x \(options.httpBatchSize) events per POST")
+            let batch = await monitor.phase("HTTP batch appends") {
+                await HTTPLoad.postEvents(port: server.port, requests: bodies, eventsPerRequest: options.httpBatchSize,
+                                          connections: options.httpConnections)
+            }
+            if let failure = batch.firstFailure { throw BenchError("HTTP batch appends: \(failure)") }
+            progress("HTTP batch: \(Format.int(batch.rate)) appends/s")
+
+            let singles = options.clients * options.perClient
+            progress("signing \(Format.grouped(singles)) single events (not timed)")
+            let singleBodies = await factory.events(seq..<seq + singles).map(\.leafInput)
+            progress("HTTP single-event appends: \(options.clients) clients")
+            let single = await monitor.phase("HTTP single-event appends") {
+                await HTTPLoad.postEvents(port: server.port, requests: singleBodies, eventsPerRequest: 1,
+                                          connections: options.clients)
+            }
+            if let failure = single.firstFailure { throw BenchError("HTTP single-event appends: \(failure)") }
+            progress("HTTP single: \(Format.int(single.rate)) appends/s")
+            try await server.stop()
+            return HTTPFigures(proofs: proofs, batch: batch, single: single)
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+    }
+}
