@@ -7,79 +7,51 @@ struct Report {
 
     /// Marks the end of the generated part of the report file. Text after this line in an existing `--out`
     /// file (a human's analysis of the figures) is kept when the benchmark rewrites the file.
-    static let keptSectionMarker = "<!-- Written by hand below this line; custody-bench keeps it when it rewrites this file. -->"
-
-    /// One target of the issue and how this run did against it.
-    struct Target {
-        var name: String
-        var threshold: String
-        var measured: String
-        var passed: Bool
-        /// The phase whose figure this is, to flag it when other processes competed for the cores.
-        var phase: String?
-        /// Whether the figure is a ratio to a raw limit, which a disturbed raw-limit phase skews too.
-        var isRatio = false
-    }
+    static let keptSectionMarker =
+        "<!-- Written by hand below this line; custody-bench keeps it when it rewrites this file. -->"
 
     /// Other processes' share of the cores above which a phase's figure is flagged as disturbed.
     static let disturbedThreshold = 0.10
 
-    var targets: [Target] {
-        let r = results
-        let verify = r.raw.verifyAllCores
-        let atFullSize = r.proofTreeSize >= 1_000_000
-        let sizeNote = atFullSize ? "" : " (log of \(Format.grouped(Int(r.proofTreeSize))) entries, not 1,000,000)"
-        let limit = 150 * 1024
-        return [
-            Target(name: "in-process durable appends", threshold: "≥ 75 % of all-cores verify",
-                   measured: Format.percent(r.inProcess.rate / verify), passed: r.inProcess.rate >= 0.75 * verify,
-                   phase: "in-process appends", isRatio: true),
-            Target(name: "HTTP batch appends", threshold: "≥ 50 % of all-cores verify",
-                   measured: Format.percent(r.httpBatch.rate / verify), passed: r.httpBatch.rate >= 0.50 * verify,
-                   phase: "HTTP batch appends", isRatio: true),
-            Target(name: "single-event HTTP appends, \(r.httpSingle.connections) clients", threshold: "≥ 8,000 /s",
-                   measured: Format.int(r.httpSingle.rate) + " /s", passed: r.httpSingle.rate >= 8_000,
-                   phase: "HTTP single-event appends"),
-            Target(name: "replay-verify, \(Format.grouped(Int(r.replayLarge.entries))) entries", threshold: "≥ 85 % of all-cores verify",
-                   measured: Format.percent(r.replayLarge.rate / verify), passed: r.replayLarge.rate >= 0.85 * verify,
-                   phase: "replay, large log", isRatio: true),
-            Target(name: "inclusion proof p99, in-process" + sizeNote, threshold: "< 1 ms",
-                   measured: micros(r.proofs.p99), passed: r.proofs.p99 < 1_000, phase: "in-process proofs"),
-            Target(name: "inclusion proof p99, over HTTP" + sizeNote, threshold: "< 1 ms",
-                   measured: micros(r.httpProofs.p99), passed: r.httpProofs.p99 < 1_000, phase: "HTTP proofs"),
-            Target(name: "replay peak memory, \(Format.grouped(Int(r.replaySmall.entries))) entries", threshold: "< 150 MiB",
-                   measured: Format.mebibytes(kib: r.replaySmall.peakRSSKiB), passed: r.replaySmall.peakRSSKiB < limit),
-            Target(name: "replay peak memory, \(Format.grouped(Int(r.replayLarge.entries))) entries", threshold: "< 150 MiB",
-                   measured: Format.mebibytes(kib: r.replayLarge.peakRSSKiB), passed: r.replayLarge.peakRSSKiB < limit),
-        ]
+    func markdown() -> String {
+        [header(), rawLimits(), ledgerFigures(), load(), targetsSection(), growth(), budget()]
+            .joined(separator: "\n")
     }
 
-    func markdown() -> String {
-        let r = results
-        let m = r.machine
-        let o = r.options
-        let verify = r.raw.verifyAllCores
-        let date = ISO8601DateFormatter().string(from: r.date)
-        var s = """
+    /// Writes the report to `path`, keeping any hand-written text after `keptSectionMarker` in the old file.
+    func write(to path: String) throws {
+        var text = markdown() + "\n" + Self.keptSectionMarker + "\n"
+        if let old = try? String(contentsOfFile: path, encoding: .utf8),
+           let marker = old.range(of: Self.keptSectionMarker) {
+            text += old[marker.upperBound...].drop { $0 == "\n" }
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    // MARK: Sections
+
+    private func header() -> String {
+        let r = results, m = r.machine, o = r.options
+        return """
             # Custody Ledger benchmarks
 
-            Measured by `custody-bench` on \(date) in \(Format.fixed(r.totalSeconds / 60, 1)) minutes. Every ledger figure is \
-            set against a raw limit of the same machine measured in the same run, so the ratios carry over to \
-            other machines better than the absolute rates do.
+            Measured by `custody-bench` on \(ISO8601DateFormatter().string(from: r.date)) in \
+            \(Format.fixed(r.totalSeconds / 60, 1)) minutes. Every ledger figure is set against a raw limit of the \
+            same machine measured in the same run, so the ratios carry over to other machines better than the \
+            absolute rates do.
 
             ## Machine
 
-            | | |
-            |---|---|
-            | CPU | \(m.cpuModel), \(m.cores) cores |
-            | Memory | \(Format.fixed(m.memoryGiB, 1)) GiB |
-            | Kernel | \(m.kernel) |
-            | Compiler | \(m.swiftCompiler), release build |
-            | libsodium | \(m.sodiumVersion) |
-            | SQLite | \(m.sqliteVersion) |
-            | Filesystem of the data directory | \(m.filesystem) |
-            | Code measured | \(m.revision) |
-
+            \(table(["", ""], [
+                ["CPU", "\(m.cpuModel), \(m.cores) cores"],
+                ["Memory", "\(Format.fixed(m.memoryGiB, 1)) GiB"],
+                ["Kernel", m.kernel],
+                ["Compiler", "\(m.swiftCompiler), release build"],
+                ["libsodium", m.sodiumVersion],
+                ["SQLite", m.sqliteVersion],
+                ["Filesystem of the data directory", m.filesystem],
+                ["Code measured", m.revision],
+            ]))
             ## Command
 
             ```
@@ -97,9 +69,8 @@ struct Report {
             \(EventFactory.participantCount) registered miners in rotation; each passes the full custody rules. All \
             events are signed before the clock starts.
             - In-process: a fresh data directory (genesis, \(EventFactory.participantCount) participants and a site \
-            for each), then \
-            \(Format.grouped(o.appends)) events through `Ledger.submit` from \(o.tasks) concurrent tasks in batches of \
-            \(o.batch). Every result is checked to be a new, durably committed entry.
+            for each), then \(Format.grouped(o.appends)) events through `Ledger.submit` from \(o.tasks) concurrent \
+            tasks in batches of \(o.batch). Every result is checked to be a new, durably committed entry.
             - The same log is then grown to \(Format.grouped(Int(r.build.entries))) entries and replayed, queried \
             and served by the real daemon (`buildApplication` on a loopback port) for the HTTP figures. HTTP load \
             comes from a blocking HTTP/1.1 keep-alive client in the benchmark, running on the same \(m.cores) cores \
@@ -111,72 +82,124 @@ struct Report {
             event a new entry.
             - Every commit is durable: SQLite WAL with `synchronous=FULL`.
 
+            """
+    }
+
+    private func rawLimits() -> String {
+        let raw = results.raw
+        return """
             ## Raw limits of this machine
 
-            | limit | rate |
-            |---|---|
-            | Ed25519 verify (libsodium), 400-byte message, 1 core | \(Format.int(r.raw.verifyOneCore)) /s |
-            | Ed25519 verify, all \(m.cores) cores | \(Format.int(verify)) /s |
-            | SHA-256 of 400 bytes, 1 core | \(Format.int(r.raw.sha256OneCore)) /s |
-            | SQLite inserts, plain table, 1,000 rows of 500 bytes per transaction | \(Format.int(r.raw.sqliteBatchedRows)) rows/s |
-            | SQLite one-row transactions (fsync bound) | \(Format.int(r.raw.sqliteSingleCommits)) commits/s |
-
+            \(table(["limit", "rate"], [
+                ["Ed25519 verify (libsodium), 400-byte message, 1 core", "\(Format.int(raw.verifyOneCore)) /s"],
+                ["Ed25519 verify, all \(results.machine.cores) cores", "\(Format.int(raw.verifyAllCores)) /s"],
+                ["SHA-256 of 400 bytes, 1 core", "\(Format.int(raw.sha256OneCore)) /s"],
+                ["SQLite inserts, plain table, 1,000 rows of 500 bytes per transaction",
+                 "\(Format.int(raw.sqliteBatchedRows)) rows/s"],
+                ["SQLite one-row transactions (fsync bound)", "\(Format.int(raw.sqliteSingleCommits)) commits/s"],
+            ]))
             Each is the median of three passes.
 
+            """
+    }
+
+    private func ledgerFigures() -> String {
+        let r = results, o = r.options
+        func ofVerify(_ rate: Double) -> String { Format.percent(rate / r.raw.verifyAllCores) + " of all-cores verify" }
+        func latencies(_ l: LatencySummary, max: Bool = false, _ format: (Double) -> String) -> String {
+            ([l.p50, l.p99] + (max ? [l.max] : [])).map(format).joined(separator: " / ")
+        }
+        func entries(_ n: UInt64) -> String { Format.grouped(Int(n)) + " entries" }
+        let build = r.build
+        let buildDetail = "signing \(Format.fixed(build.signSeconds, 1)) s, appending "
+            + "\(Format.fixed(build.appendSeconds, 1)) s = "
+            + "\(Format.int(Double(build.appended) / build.appendSeconds)) /s in batches of 4,096"
+        return """
             ## Ledger figures
 
-            | figure | value | ratio |
-            |---|---|---|
-            | durable verified appends, in-process (\(o.tasks) tasks × \(o.batch)) | \(Format.int(r.inProcess.rate)) /s | \(Format.percent(r.inProcess.rate / verify)) of all-cores verify |
-            | durable appends over HTTP, \(Format.grouped(o.httpBatchSize))-event batches, \(r.httpBatch.connections) connections | \(Format.int(r.httpBatch.rate)) /s | \(Format.percent(r.httpBatch.rate / verify)) of all-cores verify |
-            | — batch request latency p50 / p99 | \(millis(r.httpBatch.latency.p50)) / \(millis(r.httpBatch.latency.p99)) | load generator used \(Format.percent(clientShare(r.httpBatch))) of the cores |
-            | single-event HTTP appends, \(r.httpSingle.connections) clients | \(Format.int(r.httpSingle.rate)) /s | \(Format.percent(r.httpSingle.rate / verify)) of all-cores verify; \(Format.fixed(r.httpSingle.rate / r.raw.sqliteSingleCommits, 1))× SQLite one-row commits |
-            | — single-event request latency p50 / p99 / max | \(millis(r.httpSingle.latency.p50)) / \(millis(r.httpSingle.latency.p99)) / \(millis(r.httpSingle.latency.max)) | load generator used \(Format.percent(clientShare(r.httpSingle))) of the cores |
-            | replay-verify (`LogAuditor` over the database), \(Format.grouped(Int(r.replayLarge.entries))) entries | \(Format.int(r.replayLarge.rate)) /s | \(Format.percent(r.replayLarge.rate / verify)) of all-cores verify |
-            | replay-verify, \(Format.grouped(Int(r.replaySmall.entries))) entries | \(Format.int(r.replaySmall.rate)) /s | \(Format.percent(r.replaySmall.rate / verify)) of all-cores verify |
-            | inclusion proof at \(Format.grouped(Int(r.proofTreeSize))) entries, in-process, \(Format.grouped(r.proofs.count)) random leaves: p50 / p99 / max | \(micros(r.proofs.p50)) / \(micros(r.proofs.p99)) / \(micros(r.proofs.max)) | |
-            | inclusion proof over HTTP (`GET /v1/proofs/inclusion`), \(Format.grouped(r.httpProofs.count)) random leaves: p50 / p99 / max | \(micros(r.httpProofs.p50)) / \(micros(r.httpProofs.p99)) / \(micros(r.httpProofs.max)) | |
-            | replay peak RSS, \(Format.grouped(Int(r.replaySmall.entries))) entries | \(Format.mebibytes(kib: r.replaySmall.peakRSSKiB)) | |
-            | replay peak RSS, \(Format.grouped(Int(r.replayLarge.entries))) entries | \(Format.mebibytes(kib: r.replayLarge.peakRSSKiB)) | process that only starts and exits: \(Format.mebibytes(kib: r.idleRSSKiB)) |
-            | building the \(Format.grouped(Int(r.build.entries)))-entry log (\(Format.grouped(r.build.appended)) events) | \(Format.fixed(r.build.totalSeconds, 1)) s | signing \(Format.fixed(r.build.signSeconds, 1)) s, appending \(Format.fixed(r.build.appendSeconds, 1)) s = \(Format.int(Double(r.build.appended) / r.build.appendSeconds)) /s in batches of 4,096 |
-
+            \(table(["figure", "value", "ratio"], [
+                ["durable verified appends, in-process (\(o.tasks) tasks × \(o.batch))",
+                 "\(Format.int(r.inProcess.rate)) /s", ofVerify(r.inProcess.rate)],
+                ["durable appends over HTTP, \(Format.grouped(o.httpBatchSize))-event batches, "
+                    + "\(r.httpBatch.connections) connections",
+                 "\(Format.int(r.httpBatch.rate)) /s", ofVerify(r.httpBatch.rate)],
+                ["— batch request latency p50 / p99", latencies(r.httpBatch.latency, millis),
+                 "load generator used \(Format.percent(clientShare(r.httpBatch))) of the cores"],
+                ["single-event HTTP appends, \(r.httpSingle.connections) clients", "\(Format.int(r.httpSingle.rate)) /s",
+                 ofVerify(r.httpSingle.rate) + "; "
+                    + "\(Format.fixed(r.httpSingle.rate / r.raw.sqliteSingleCommits, 1))× SQLite one-row commits"],
+                ["— single-event request latency p50 / p99 / max", latencies(r.httpSingle.latency, max: true, millis),
+                 "load generator used \(Format.percent(clientShare(r.httpSingle))) of the cores"],
+                ["replay-verify (`LogAuditor` over the database), \(entries(r.replayLarge.entries))",
+                 "\(Format.int(r.replayLarge.rate)) /s", ofVerify(r.replayLarge.rate)],
+                ["replay-verify, \(entries(r.replaySmall.entries))",
+                 "\(Format.int(r.replaySmall.rate)) /s", ofVerify(r.replaySmall.rate)],
+                ["inclusion proof at \(entries(r.proofTreeSize)), in-process, "
+                    + "\(Format.grouped(r.proofs.count)) random leaves: p50 / p99 / max",
+                 latencies(r.proofs, max: true, micros), ""],
+                ["inclusion proof over HTTP (`GET /v1/proofs/inclusion`), "
+                    + "\(Format.grouped(r.httpProofs.count)) random leaves: p50 / p99 / max",
+                 latencies(r.httpProofs, max: true, micros), ""],
+                ["replay peak RSS, \(entries(r.replaySmall.entries))", Format.mebibytes(kib: r.replaySmall.peakRSSKiB), ""],
+                ["replay peak RSS, \(entries(r.replayLarge.entries))", Format.mebibytes(kib: r.replayLarge.peakRSSKiB),
+                 "process that only starts and exits: \(Format.mebibytes(kib: r.idleRSSKiB))"],
+                ["building the \(Format.grouped(Int(build.entries)))-entry log "
+                    + "(\(Format.grouped(build.appended)) events)",
+                 "\(Format.fixed(build.totalSeconds, 1)) s", buildDetail],
+            ]))
             Peak RSS is the replay process's own high-water mark (`VmHWM`): the replay runs in a fresh process \
             (`custody-bench replay-child`), apart from the benchmark's memory. (`ru_maxrss` from `wait4` is not \
             used: Linux folds the pre-exec address space, which for a spawned child is the parent's, into it.)
 
-            ## Load from other processes
-
-            The machine was not reserved: this is the CPU that other processes used during each phase, as a share \
-            of all cores, and the hypervisor's steal time. A phase with much of either understates the ledger or \
-            the limit measured in it.
-
-            | phase | seconds | other processes | steal |
-            |---|---|---|---|
-
             """
-        for p in r.load {
-            s += "| \(p.phase) | \(Format.fixed(p.seconds, 1)) | \(Format.percent(p.others)) | \(Format.percent(p.steal)) |\n"
-        }
-        s += """
+    }
 
-            ## Targets
+    private func load() -> String {
+        """
+        ## Load from other processes
 
-            | target | threshold | measured | result |
-            |---|---|---|---|
+        The machine was not reserved: this is the CPU that other processes used during each phase, as a share \
+        of all cores, and the hypervisor's steal time. A phase with much of either understates the ledger or \
+        the limit measured in it.
 
-            """
-        for t in targets {
+        \(table(["phase", "seconds", "other processes", "steal"], results.load.map { p in
+            [p.phase, Format.fixed(p.seconds, 1), Format.percent(p.others), Format.percent(p.steal)]
+        }))
+        """
+    }
+
+    private func targetsSection() -> String {
+        let rows = targets.map { t -> [String] in
             var measured = t.measured
             let phases = (t.phase.map { [$0] } ?? []) + (t.isRatio ? ["raw limits"] : [])
-            let disturbed = phases.compactMap { name in r.load.first { $0.phase == name && $0.others > Self.disturbedThreshold } }
+            let disturbed = phases.compactMap { name in
+                results.load.first { $0.phase == name && $0.others > Self.disturbedThreshold }
+            }
             if !disturbed.isEmpty {
                 let what = disturbed.map { "\(Format.percent($0.others)) during \($0.phase)" }.joined(separator: ", ")
                 measured += " (disturbed: other processes used \(what))"
             }
-            s += "| \(t.name) | \(t.threshold) | \(measured) | \(t.passed ? "pass" : "**fail**") |\n"
+            return [t.name, t.threshold, measured, t.passed ? "pass" : "**fail**"]
         }
-        s += "\n" + growth() + "\n" + budget() + "\n"
-        return s
+        return """
+            ## Targets
+
+            \(table(["target", "threshold", "measured", "result"], rows))
+            """
+    }
+
+    /// Append rate as the log grows, from the build's chunks.
+    private func growth() -> String {
+        """
+        ## Append rate as the log grows
+
+        The build appends in chunks of 65,536 pre-signed events (4 tasks × batches of 4,096); each row is one \
+        chunk's rate, by log size at its end.
+
+        \(table(["log size", "appends/s", "of all-cores verify"], results.build.chunks.map { c in
+            [Format.grouped(Int(c.entries)), Format.int(c.rate), Format.percent(c.rate / results.raw.verifyAllCores)]
+        }))
+        """
     }
 
     /// Per-event CPU budget: what the measured rates leave for everything other than the signature check.
@@ -187,32 +210,85 @@ struct Report {
         let r = results
         let cores = Double(r.machine.cores)
         let verify = cores * 1e6 / r.raw.verifyAllCores
-        func row(_ name: String, _ rate: Double, client: HTTPAppendOutcome? = nil) -> String {
+        func row(_ name: String, _ rate: Double, client: HTTPAppendOutcome? = nil) -> [String] {
             // Over HTTP the load generator shares the cores; its own CPU is not the server's.
             let clientMicros = client.map { $0.clientCPUSeconds * 1e6 / Double($0.accepted) } ?? 0
             let total = cores * 1e6 / rate - clientMicros
-            return "| \(name) | \(Format.fixed(total, 1)) µs | \(Format.fixed(verify, 1)) µs (\(Format.percent(verify / total))) | \(Format.fixed(total - verify, 1)) µs |\n"
+            return [name, "\(Format.fixed(total, 1)) µs", "\(Format.fixed(verify, 1)) µs (\(Format.percent(verify / total)))",
+                    "\(Format.fixed(total - verify, 1)) µs"]
         }
-        var s = """
+        return """
             ## Where the time goes (computed from the figures above)
 
             Core-time per event at each measured rate (\(r.machine.cores) cores × wall time / events, less the load \
             generator's own CPU over HTTP), the part that one Ed25519 verification takes when all cores verify \
-            (\(r.machine.cores) cores / all-cores verify rate), and what is \
-            left for everything else (parsing, canonical JSON, rules, hashing, SQLite, receipts, HTTP, and idle \
-            time). For scale: one SHA-256 of 400 bytes takes \
-            \(Format.fixed(1e6 / r.raw.sha256OneCore, 2)) µs and one plain 500-byte SQLite row in a batched \
-            transaction \(Format.fixed(1e6 / r.raw.sqliteBatchedRows, 2)) µs on this machine.
+            (\(r.machine.cores) cores / all-cores verify rate), and what is left for everything else (parsing, \
+            canonical JSON, rules, hashing, SQLite, receipts, HTTP, and idle time). For scale: one SHA-256 of 400 \
+            bytes takes \(Format.fixed(1e6 / r.raw.sha256OneCore, 2)) µs and one plain 500-byte SQLite row in a \
+            batched transaction \(Format.fixed(1e6 / r.raw.sqliteBatchedRows, 2)) µs on this machine.
 
-            | path | core-time per event | of which one verify | everything else |
-            |---|---|---|---|
-
+            \(table(["path", "core-time per event", "of which one verify", "everything else"], [
+                row("in-process appends", r.inProcess.rate),
+                row("HTTP batch appends", r.httpBatch.rate, client: r.httpBatch),
+                row("single-event HTTP appends", r.httpSingle.rate, client: r.httpSingle),
+                row("replay-verify", r.replayLarge.rate),
+            ]))
             """
-        s += row("in-process appends", r.inProcess.rate)
-        s += row("HTTP batch appends", r.httpBatch.rate, client: r.httpBatch)
-        s += row("single-event HTTP appends", r.httpSingle.rate, client: r.httpSingle)
-        s += row("replay-verify", r.replayLarge.rate)
-        return s
+    }
+
+    // MARK: Targets
+
+    /// One target of the issue and how this run did against it.
+    struct Target {
+        var name: String
+        var threshold: String
+        var measured: String
+        var passed: Bool
+        /// The phase whose figure this is, to flag it when other processes competed for the cores.
+        var phase: String?
+        /// Whether the figure is a ratio to a raw limit, which a disturbed raw-limit phase skews too.
+        var isRatio = false
+    }
+
+    var targets: [Target] {
+        let r = results
+        let verify = r.raw.verifyAllCores
+        let sizeNote = r.proofTreeSize >= 1_000_000
+            ? "" : " (log of \(Format.grouped(Int(r.proofTreeSize))) entries, not 1,000,000)"
+        let memoryLimitKiB = 150 * 1024
+        return [
+            Target(name: "in-process durable appends", threshold: "≥ 75 % of all-cores verify",
+                   measured: Format.percent(r.inProcess.rate / verify), passed: r.inProcess.rate >= 0.75 * verify,
+                   phase: "in-process appends", isRatio: true),
+            Target(name: "HTTP batch appends", threshold: "≥ 50 % of all-cores verify",
+                   measured: Format.percent(r.httpBatch.rate / verify), passed: r.httpBatch.rate >= 0.50 * verify,
+                   phase: "HTTP batch appends", isRatio: true),
+            Target(name: "single-event HTTP appends, \(r.httpSingle.connections) clients", threshold: "≥ 8,000 /s",
+                   measured: Format.int(r.httpSingle.rate) + " /s", passed: r.httpSingle.rate >= 8_000,
+                   phase: "HTTP single-event appends"),
+            Target(name: "replay-verify, \(Format.grouped(Int(r.replayLarge.entries))) entries",
+                   threshold: "≥ 85 % of all-cores verify",
+                   measured: Format.percent(r.replayLarge.rate / verify), passed: r.replayLarge.rate >= 0.85 * verify,
+                   phase: "replay, large log", isRatio: true),
+            Target(name: "inclusion proof p99, in-process" + sizeNote, threshold: "< 1 ms",
+                   measured: micros(r.proofs.p99), passed: r.proofs.p99 < 1_000, phase: "in-process proofs"),
+            Target(name: "inclusion proof p99, over HTTP" + sizeNote, threshold: "< 1 ms",
+                   measured: micros(r.httpProofs.p99), passed: r.httpProofs.p99 < 1_000, phase: "HTTP proofs"),
+            Target(name: "replay peak memory, \(Format.grouped(Int(r.replaySmall.entries))) entries",
+                   threshold: "< 150 MiB", measured: Format.mebibytes(kib: r.replaySmall.peakRSSKiB),
+                   passed: r.replaySmall.peakRSSKiB < memoryLimitKiB),
+            Target(name: "replay peak memory, \(Format.grouped(Int(r.replayLarge.entries))) entries",
+                   threshold: "< 150 MiB", measured: Format.mebibytes(kib: r.replayLarge.peakRSSKiB),
+                   passed: r.replayLarge.peakRSSKiB < memoryLimitKiB),
+        ]
+    }
+
+    // MARK: Formatting
+
+    /// A Markdown table, each row ending in a newline.
+    private func table(_ header: [String], _ rows: [[String]]) -> String {
+        func line(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |\n" }
+        return line(header) + line(header.map { _ in "---" }) + rows.map(line).joined()
     }
 
     /// The load generator's CPU as a share of all cores over its phase.
@@ -220,37 +296,9 @@ struct Report {
         outcome.clientCPUSeconds / (outcome.seconds * Double(results.machine.cores))
     }
 
-    /// Append rate as the log grows, from the build's chunks.
-    private func growth() -> String {
-        var s = """
-            ## Append rate as the log grows
-
-            The build appends in chunks of 65,536 pre-signed events (4 tasks × batches of 4,096); each row is one \
-            chunk's rate, by log size at its end.
-
-            | log size | appends/s | of all-cores verify |
-            |---|---|---|
-
-            """
-        for c in results.build.chunks {
-            s += "| \(Format.grouped(Int(c.entries))) | \(Format.int(c.rate)) | \(Format.percent(c.rate / results.raw.verifyAllCores)) |\n"
-        }
-        return s
-    }
-
     private func micros(_ us: Double) -> String {
         us < 1_000 ? "\(Format.int(us)) µs" : "\(Format.fixed(us / 1000, 2)) ms"
     }
 
     private func millis(_ us: Double) -> String { "\(Format.fixed(us / 1000, 2)) ms" }
-
-    /// Writes the report to `path`, keeping any hand-written text after `keptSectionMarker` in the old file.
-    func write(to path: String) throws {
-        var text = markdown() + "\n" + Self.keptSectionMarker + "\n"
-        if let old = try? String(contentsOfFile: path, encoding: .utf8),
-           let marker = old.range(of: Self.keptSectionMarker) {
-            text += old[marker.upperBound...].drop { $0 == "\n" }
-        }
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
 }

@@ -9,8 +9,8 @@ import Foundation
 /// repeated exactly.
 ///
 /// Set-up registers `participantCount` miners and one site per miner. The timed events are `parcel.extract`
-/// of new parcels at the signer's own site, the most frequent custody event; any interleaving of concurrent
-/// submitters keeps them valid under the custody rules.
+/// of new parcels at the signer's own site, the event every parcel's history starts with; any interleaving
+/// of concurrent submitters keeps them valid under the custody rules.
 struct EventFactory: Sendable {
     /// Participants registered by the benchmark; events rotate across their keys.
     static let participantCount = 64
