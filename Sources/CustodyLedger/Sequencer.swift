@@ -159,6 +159,8 @@ final class Sequencer: @unchecked Sendable {
                     next.checkpointRoot = root
                     try txn.insert(checkpointNote: next.checkpointNote, size: size)
                 }
+                // Every fresh entry of the batch shares one loggedAt: format it once.
+                let loggedAtText = RFC3339.format(millis: loggedAt)
                 for r in receiptsToBuild {
                     let entry: LogEntry
                     if let fresh = appendedEntries[r.index] {
@@ -172,7 +174,7 @@ final class Sequencer: @unchecked Sendable {
                     results[r.group][r.item] = .success(Receipt(
                         index: r.index, eventId: batch[r.group].envelopes[r.item].eventIDHex,
                         leafHash: Base64.encode(entry.leafHash), chainHash: Base64.encode(entry.chainHash),
-                        loggedAt: RFC3339.format(millis: entry.loggedAtMillis), duplicate: r.duplicate,
+                        loggedAt: r.duplicate ? RFC3339.format(millis: entry.loggedAtMillis) : loggedAtText, duplicate: r.duplicate,
                         checkpoint: next.checkpointNote,
                         inclusionProof: InclusionProof(leafIndex: r.index, treeSize: size, path: path)))
                 }

@@ -99,6 +99,15 @@ struct DigestTests {
         #expect(Hex.decode("0g") == nil)
     }
 
+    @Test("base64 encoding matches Foundation's for every length and tail")
+    func base64Encode() {
+        for length in 0..<70 {
+            let bytes = secureRandomBytes(length)
+            #expect(Base64.encode(bytes) == Data(bytes).base64EncodedString(), "length \(length)")
+            #expect(Base64.decode(Base64.encode(bytes)) == bytes)
+        }
+    }
+
     @Test("key files round-trip and are written 0600")
     func keyFile() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kf-\(UUID().uuidString)").path
