@@ -108,14 +108,7 @@ extension RuleContext {
             throw RuleViolation("kp.carats", .conflict, "the import states \(carats) points; the export \(c.carats)", pointer: "/body/carats",
                                 logIndex: c.exportedAt)
         }
-        for id in c.parcels {
-            guard var p = try state.parcel(id), p.pending == c.exportedAt else { continue }
-            try checkOrder(p, pointer: "/body/parcels")
-            p.status = .active
-            p.pending = nil
-            p.custodian = c.importer
-            touch(p)
-        }
+        try receive(c.parcels, sentAt: c.exportedAt, by: c.importer, pointer: "/body/parcels")
         c.importedAt = index
         changes.append(.certificate(c))
     }

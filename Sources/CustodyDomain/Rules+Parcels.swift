@@ -74,16 +74,21 @@ extension RuleContext {
         guard t.acceptedAt == nil else {
             throw RuleViolation("custody.accepted", .conflict, "the transfer at \(at) was already accepted", pointer: "/body/transfer", logIndex: t.acceptedAt)
         }
-        for id in t.parcels {
-            guard var p = try state.parcel(id), p.pending == at, p.status == .inTransit else { continue }
-            try checkOrder(p, pointer: "/body/transfer")
-            p.status = .active
-            p.pending = nil
-            p.custodian = facts.signer
-            touch(p)
-        }
+        try receive(t.parcels, sentAt: at, by: facts.signer, pointer: "/body/transfer")
         t.acceptedAt = index
         changes.append(.transfer(t))
+    }
+
+    /// Hands parcels held in transit by the transfer or export at `sentAt` to their new custodian.
+    mutating func receive(_ ids: [String], sentAt: UInt64, by custodian: String, pointer: String) throws {
+        for id in ids {
+            guard var p = try state.parcel(id), p.pending == sentAt, p.status == .inTransit else { continue }
+            try checkOrder(p, pointer: pointer)
+            p.status = .active
+            p.pending = nil
+            p.custodian = custodian
+            touch(p)
+        }
     }
 
     mutating func split() throws {

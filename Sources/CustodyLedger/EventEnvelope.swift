@@ -13,8 +13,6 @@ public struct EventEnvelope: Sendable {
     public let keyID: String
     /// The 64-byte Ed25519 signature.
     public let signature: [UInt8]
-    /// Its standard base64, as it travels (kept so the stored bytes need not encode it again).
-    public let signatureBase64: String
     /// SHA-256 of `canonicalBody`.
     public let eventID: [UInt8]
     /// Common field `type`.
@@ -39,7 +37,7 @@ public struct EventEnvelope: Sendable {
         out.append(contentsOf: #","keyId":""#.utf8)
         out.append(contentsOf: keyID.utf8)
         out.append(contentsOf: #"","signature":""#.utf8)
-        out.append(contentsOf: signatureBase64.utf8)
+        out.append(contentsOf: Base64.encode(signature).utf8)
         out.append(contentsOf: #""}"#.utf8)
         return out
     }
@@ -47,9 +45,8 @@ public struct EventEnvelope: Sendable {
     /// Signs `body` with `key`, producing an envelope.
     public static func sign(body: JSONObject, with key: SigningKey) throws(LedgerError) -> EventEnvelope {
         let canonical = CanonicalJSON.encode(.object(body))
-        let signature = key.signature(for: canonical)
         return try EventEnvelope(body: body, canonicalBody: canonical, keyID: key.publicKey.keyID,
-                                 signature: signature, signatureBase64: Base64.encode(signature))
+                                 signature: key.signature(for: canonical))
     }
 
     /// Parses and checks an envelope from raw request bytes.
@@ -77,16 +74,14 @@ public struct EventEnvelope: Sendable {
             throw LedgerError(.invalidEnvelope, "signature must be standard base64 of 64 bytes", pointer: "/signature")
         }
         return try EventEnvelope(body: body, canonicalBody: CanonicalJSON.encode(.object(body)),
-                                 keyID: keyID, signature: signature, signatureBase64: sig64)
+                                 keyID: keyID, signature: signature)
     }
 
-    private init(body: JSONObject, canonicalBody: [UInt8], keyID: String, signature: [UInt8],
-                 signatureBase64: String) throws(LedgerError) {
+    private init(body: JSONObject, canonicalBody: [UInt8], keyID: String, signature: [UInt8]) throws(LedgerError) {
         self.body = body
         self.canonicalBody = canonicalBody
         self.keyID = keyID
         self.signature = signature
-        self.signatureBase64 = signatureBase64
         eventID = SHA256.hash(canonicalBody)
         let common = try CommonFields(body)
         type = common.type
