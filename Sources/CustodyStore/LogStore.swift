@@ -23,6 +23,9 @@ public final class LogStore: Sendable {
         try connection.execute("PRAGMA journal_mode=WAL")
         try connection.execute("PRAGMA synchronous=FULL")
         try connection.execute("PRAGMA foreign_keys=ON")
+        // 64 MiB of page cache for the writer: the random-key indexes (event ids, parcel ids) otherwise read
+        // pages back from disk on every batch once the log outgrows SQLite's 2 MB default.
+        try connection.execute("PRAGMA cache_size=-65536")
         try Self.migrate(connection)
         writer = SQLiteConnectionBox(connection)
         readers = try ReaderPool(path: path, count: readerCount, readOnly: false)
