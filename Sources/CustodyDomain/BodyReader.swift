@@ -42,7 +42,7 @@ public struct BodyReader: Sendable {
     /// A required participant id (`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`, the `signer` pattern: no `/`).
     public func participantID(_ key: String) throws(RuleViolation) -> String {
         let s = try string(key)
-        guard Identifiers.isID(s), !s.contains("/") else { throw invalid(key, "\(key) \"\(s)\" is not a valid participant id") }
+        guard Identifiers.isParticipantID(s) else { throw invalid(key, "\(key) \"\(s)\" is not a valid participant id") }
         return s
     }
 
@@ -155,6 +155,9 @@ public enum Identifiers {
         func alnum(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) }
         return alnum(u[0]) && u.dropFirst().allSatisfy { alnum($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x3a || $0 == 0x2f || $0 == 0x2d }
     }
+
+    /// `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`: an id without `/`, as `signer` requires.
+    public static func isParticipantID(_ s: String) -> Bool { isID(s) && !s.utf8.contains(0x2f) }
 
     /// Two upper-case ASCII letters.
     public static func isCountry(_ s: String) -> Bool {

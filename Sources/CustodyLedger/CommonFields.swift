@@ -1,3 +1,4 @@
+import CustodyDomain
 import CustodyModel
 
 /// The fields every event body carries, checked once at parse time.
@@ -50,13 +51,8 @@ public enum EventFormat {
         return true
     }
 
-    /// `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`
-    public static func isParticipantID(_ s: String) -> Bool {
-        let u = Array(s.utf8)
-        guard (1...128).contains(u.count) else { return false }
-        func alnum(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) }
-        return alnum(u[0]) && u.dropFirst().allSatisfy { alnum($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x3a || $0 == 0x2d }
-    }
+    /// `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$` (the custody domain's rule for participant ids).
+    public static func isParticipantID(_ s: String) -> Bool { Identifiers.isParticipantID(s) }
 }
 
 extension JSONObject {

@@ -21,8 +21,6 @@ public struct EventEnvelope: Sendable {
     public let signer: String
     /// Common field `occurredAt`.
     public let occurredAt: String
-    /// `occurredAt` in milliseconds since the epoch.
-    public var occurredAtMillis: Int64 { RFC3339.millis(occurredAt) ?? 0 }
 
     /// Lowercase hex of the event id.
     public var eventIDHex: String { Hex.encode(eventID) }

@@ -23,12 +23,6 @@ public class LogQueries: MerkleNodeReader {
         return (UInt64(s.int64(0)), s.text(1))
     }
 
-    /// The signed checkpoint for exactly `size`, if one was signed.
-    public func checkpoint(size: UInt64) throws -> String? {
-        let s = try connection.statement("SELECT note FROM checkpoints WHERE tree_size = ?")
-        s.bind(1, Int64(size))
-        return try s.step() ? s.text(0) : nil
-    }
 
     /// Every signed checkpoint in increasing size, streamed to `body`.
     public func forEachCheckpoint(_ body: (UInt64, String) throws -> Void) throws {
@@ -63,12 +57,6 @@ public class LogQueries: MerkleNodeReader {
         return try s.step() ? UInt64(s.int64(0)) : nil
     }
 
-    /// The stored event id column of an entry (the auditor checks it against the recomputed id).
-    public func storedEventID(at index: UInt64) throws -> [UInt8]? {
-        let s = try connection.statement("SELECT event_id FROM entries WHERE idx = ?")
-        s.bind(1, Int64(index))
-        return try s.step() ? s.blob(0) : nil
-    }
 
     /// Number of stored perfect-subtree rows of level ≥ 1.
     public func nodeCount() throws -> UInt64 {
