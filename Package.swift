@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Exact rational origin shares: denominators grow with every mix, beyond any fixed-width integer.
+        .package(url: "https://github.com/attaswift/BigInt.git", from: "6.0.1"),
     ],
     targets: [
         // System libraries: libsodium (Ed25519, SHA-256) and SQLite.
@@ -54,6 +56,7 @@ let package = Package(
             name: "CustodyServer",
             dependencies: [
                 "CustodyLedger",
+                "CustodyProjections",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -62,8 +65,19 @@ let package = Package(
             resources: [.copy("Resources/openapi.json")],
             swiftSettings: settings
         ),
+        // Derived views over the log (provenance, lineage, origin composition, as-of) and the sourcing-policy engine.
+        .target(
+            name: "CustodyProjections",
+            dependencies: [
+                "CustodyModel", "CustodyCrypto", "CustodyLog", "CustodyDomain", "CustodyStore", "CustodyLedger",
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Policies")],
+            swiftSettings: settings
+        ),
         // HTTP client used by the CLI and the integration tests.
-        .target(name: "CustodyClient", dependencies: ["CustodyLedger"], swiftSettings: settings),
+        .target(name: "CustodyClient", dependencies: ["CustodyLedger", "CustodyProjections"], swiftSettings: settings),
         .executableTarget(
             name: "custodyd",
             dependencies: [
@@ -91,6 +105,11 @@ let package = Package(
         .testTarget(name: "CustodyCryptoTests", dependencies: ["CustodyCrypto"], swiftSettings: settings),
         .testTarget(name: "CustodyLogTests", dependencies: ["CustodyLog"], resources: [.copy("Fixtures")], swiftSettings: settings),
         .testTarget(name: "CustodyLedgerTests", dependencies: ["CustodyLedger", "CustodyDomain", "CustodyStore", "CSQLite"], swiftSettings: settings),
+        .testTarget(
+            name: "CustodyProjectionsTests",
+            dependencies: ["CustodyProjections", "CustodyLedger", "CustodyDomain", "CustodyStore"],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "CustodyIntegrationTests",
             dependencies: ["CustodyServer", "CustodyClient", "CustodyDomain"],

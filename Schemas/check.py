@@ -571,6 +571,15 @@ BAD = [
     ("disclosure", "missing value", delp(["value"])),
     ("disclosure", "missing salt", delp(["salt"])),
     ("disclosure", "extra member", setp(["commitment"], "ab" * 32)),
+    ("disclosure", "field that is no commitment", setp(["field"], "/carats")),
+    ("disclosure", "negative index", setp(["index"], -1)),
+    ("disclosure-deposit", "missing index", delp(["index"])),
+    ("disclosure-deposit", "missing field", delp(["field"])),
+    ("disclosure-deposit", "field without its slash", setp(["field"], "valueCommitment")),
+    ("disclosure-record", "uppercase commitment", lambda v: v.__setitem__("commitment", v["commitment"].upper())),
+    ("disclosure-record", "missing depositedBy", delp(["depositedBy"])),
+    ("disclosure-record", "depositedAt without milliseconds", setp(["depositedAt"], "2026-11-29T03:41:05Z")),
+    ("disclosures-page", "missing disclosures", delp(["disclosures"])),
     ("event-envelope", "kp.export body with carats as a string", lambda v: v.__setitem__(
         "body", dict(examples["kp-export"], carats="211075"))),
     ("event-envelope", "register body with protocol's old `name` instead of legalName", lambda v: (
@@ -598,6 +607,8 @@ GOOD = [
     ("disclosure", "salt of 17 bytes", setp(["salt"], "AAAAAAAAAAAAAAAAAAAAAAE=")),
     ("disclosure", "salt of 18 bytes", setp(["salt"], "AAAAAAAAAAAAAAAAAAAAAAAA")),
     ("disclosure", "object value", setp(["value"], {"paymentDays": 60, "priceCents": 2397800})),
+    ("disclosure", "with index and field (a disclosure file)", lambda v: v.update({"index": 16, "field": "/valueCommitment"})),
+    ("disclosures-page", "no disclosure yet", setp(["disclosures"], [])),
 ]
 skipped_cases = 0
 for cases, bad_cases in ((BAD, True), (GOOD, False)):
@@ -817,6 +828,51 @@ else:
         for fname in (f"{name}.schema.json", f"examples/{name}.json"):
             if fname not in text:
                 fail(f"README.md does not mention {fname}")
+
+# ---------------------------------------------------------------- 7. sourcing policies and reference data
+policies_dir = HERE / "policies"
+if policies_dir.is_dir():
+    pol_schema = load(policies_dir / "policy.schema.json")
+    ref_schema = load(policies_dir / "reference-data.schema.json")
+    for sch, fname in ((pol_schema, "policy.schema.json"), (ref_schema, "reference-data.schema.json")):
+        try:
+            Draft202012Validator.check_schema(sch)
+            ok()
+        except Exception as e:
+            fail(f"policies/{fname}: not a valid 2020-12 schema: {getattr(e, 'message', e)}")
+    pol_v = Draft202012Validator(pol_schema)
+    ref_v = Draft202012Validator(ref_schema)
+    names = {}
+    for path in sorted(policies_dir.glob("*.json")):
+        if path.name.endswith(".schema.json"):
+            continue
+        doc = load(path)
+        errs = list(pol_v.iter_errors(doc))
+        if errs:
+            fail(f"policies/{path.name}: {fmt_error(errs[0])}")
+        else:
+            ok()
+        if doc.get("policy") + ".json" != path.name:
+            fail(f"policies/{path.name}: file name must be the policy's name")
+        names[doc.get("policy")] = doc
+    for n, doc in names.items():
+        if "extends" in doc and doc["extends"] not in names:
+            fail(f"policies/{n}.json extends unknown policy {doc['extends']}")
+    datasets = set()
+    for path in sorted((policies_dir / "reference").glob("*.json")):
+        doc = load(path)
+        errs = list(ref_v.iter_errors(doc))
+        if errs:
+            fail(f"policies/reference/{path.name}: {fmt_error(errs[0])}")
+        else:
+            ok()
+        datasets.add(doc.get("dataset"))
+    for n, doc in names.items():
+        for r in doc.get("rules", []):
+            for key in ("dataset", "capacityDataset"):
+                d = r.get("parameters", {}).get(key)
+                if d is not None and d not in datasets:
+                    fail(f"policies/{n}.json: rule {r['rule']} names dataset {d}, which has no file in policies/reference")
 
 print(f"{passes} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)

@@ -20,6 +20,8 @@ public enum Catalogue {
                       "valueCommitment", "issuedOn", "expiresOn"],
         "kp.validate": ["certificate"],
         "kp.import": ["certificate", "carats", "parcels", "receivedOn"],
+        "kp.import.external": ["certificate", "exportingCountry", "importingCountry", "exporterName", "importer", "origin",
+                               "parcels", "carats", "valueCommitment", "issuedOn", "expiresOn", "receivedOn"],
         "custody.transfer": ["parcels", "to", "termsCommitment"],
         "custody.accept": ["transfer"],
         "parcel.split": ["parcel", "outputs"],

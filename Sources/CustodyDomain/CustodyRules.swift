@@ -63,6 +63,7 @@ public struct CustodyRules: Sendable {
         case "kp.export": try context.kpExport()
         case "kp.validate": try context.kpValidate()
         case "kp.import": try context.kpImport()
+        case "kp.import.external": try context.kpImportExternal()
         case "custody.transfer": try context.transfer()
         case "custody.accept": try context.accept()
         case "parcel.split": try context.split()

@@ -112,4 +112,71 @@ extension RuleContext {
         c.importedAt = index
         changes.append(.certificate(c))
     }
+
+    /// Rough arriving under a KP certificate whose export is not in this log (the exporting country does not
+    /// use it). The importing authority records the certificate and the parcels enter the log here, in the
+    /// importer's custody, with only the certificate's declared origin: projections mark them as having no
+    /// extraction history.
+    mutating func kpImportExternal() throws {
+        let importing = try body.country("importingCountry")
+        _ = try authority(of: importing)
+        let number = try body.string("certificate")
+        let exporting = try body.country("exportingCountry")
+        guard number.hasPrefix(exporting + "-"), Identifiers.isID(number) else {
+            throw RuleViolation("kp.certificate-number", .invalid, "certificate \(number) must start with the exporting country \(exporting)-",
+                                pointer: "/body/certificate")
+        }
+        if let existing = try state.certificate(number) {
+            throw RuleViolation("kp.certificate-unique", .conflict, "certificate \(number) was already used", pointer: "/body/certificate",
+                                logIndex: existing.exportedAt)
+        }
+        guard exporting != importing else {
+            throw RuleViolation("kp.countries", .invalid, "exporting and importing countries are the same", pointer: "/body/importingCountry")
+        }
+        let exporterName = try body.string("exporterName")
+        guard !exporterName.isEmpty else {
+            throw RuleViolation("kp.exporter", .invalid, "exporterName is empty", pointer: "/body/exporterName")
+        }
+        let origin = try body.string("origin")
+        guard origin == "mixed" || Identifiers.isCountry(origin) else {
+            throw RuleViolation("kp.origin", .invalid, "origin must be an ISO 3166-1 alpha-2 country or \"mixed\"", pointer: "/body/origin")
+        }
+        let importerID = try body.participantID("importer")
+        let importer = try participant(importerID, pointer: "/body/importer")
+        guard importer.has(.importer), importer.country == importing else {
+            throw RuleViolation("kp.importer", .conflict, "\(importerID) is not an importer in \(importing)", pointer: "/body/importer",
+                                logIndex: importer.registeredAt)
+        }
+        let issued = try body.date("issuedOn")
+        let expires = try body.date("expiresOn")
+        guard expires > issued else {
+            throw RuleViolation("kp.dates", .invalid, "expiresOn must be after issuedOn", pointer: "/body/expiresOn")
+        }
+        let received = try body.date("receivedOn")
+        guard received <= expires else {
+            throw RuleViolation("kp.expired", .conflict, "certificate \(number) expired on \(expires)", pointer: "/body/receivedOn")
+        }
+        _ = try body.commitment("valueCommitment")
+        var ids: [String] = []
+        var sum: Int64 = 0
+        for (i, item) in try body.objects("parcels").enumerated() {
+            let id = try item.id("parcel")
+            try requireNewParcel(id, pointer: "/body/parcels/\(i)/parcel")
+            guard !ids.contains(id) else {
+                throw RuleViolation("parcel.duplicate", .invalid, "parcel \(id) is listed twice", pointer: "/body/parcels/\(i)/parcel")
+            }
+            let carats = try item.integer("carats", in: 1...9_007_199_254_740_991)
+            let stones = try item.integer("stones", in: 1...9_007_199_254_740_991)
+            ids.append(id)
+            sum += carats
+            create(id, form: .rough, carats: carats, stones: stones, custodian: importerID)
+        }
+        let carats = try body.integer("carats", in: 1...9_007_199_254_740_991)
+        guard carats == sum else {
+            throw RuleViolation("kp.carats", .conflict, "certificate states \(carats) points; its parcels weigh \(sum)", pointer: "/body/carats")
+        }
+        changes.append(.certificate(Certificate(number: number, exportingCountry: exporting, importingCountry: importing,
+                                                exporter: "", importer: importerID, parcels: ids, carats: carats,
+                                                issuedOn: issued, expiresOn: expires, exportedAt: index, validatedAt: index, importedAt: index)))
+    }
 }
