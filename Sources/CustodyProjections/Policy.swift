@@ -154,7 +154,8 @@ public struct PolicyLibrary: Sendable {
             return (published.data, "published in the log at index \(published.index) (version \(published.version))", published.index)
         }
         guard let file = reference[name] else { return (JSONObject(), "no data", nil) }
-        let source = [file["source"]?.stringValue, file["year"]?.int64Value.map { "year \($0)" }].compactMap { $0 }.joined(separator: ", ")
-        return (file["data"]?.objectValue ?? JSONObject(), "shipped reference data (\(source))", nil)
+        let version = file["version"]?.stringValue ?? "?"
+        let year = file["year"]?.int64Value.map { ", year \($0)" } ?? ""
+        return (file["data"]?.objectValue ?? JSONObject(), "reference file \(name).json (version \(version)\(year); its source note says where it comes from)", nil)
     }
 }

@@ -49,12 +49,12 @@ public struct PolicyEngine: Sendable {
 
     /// Policies and reference data.
     public let library: PolicyLibrary
-    /// Clear export values (US cents) by certificate number, when the evaluator may see disclosures; nil
-    /// values leave the value-per-carat rule unevaluated (noted, not a finding).
-    public let exportValue: @Sendable (String) -> Int64?
+    /// Clear export values (US cents) by the log index of the `kp.export`, when the evaluator may see
+    /// disclosures; nil leaves the value-per-carat rule unevaluated for that export.
+    public let exportValue: @Sendable (UInt64) -> Int64?
 
     /// An engine over `library`.
-    public init(library: PolicyLibrary, exportValue: @escaping @Sendable (String) -> Int64? = { _ in nil }) {
+    public init(library: PolicyLibrary, exportValue: @escaping @Sendable (UInt64) -> Int64? = { _ in nil }) {
         self.library = library
         self.exportValue = exportValue
     }
@@ -83,10 +83,10 @@ struct RuleContext {
     let library: PolicyLibrary
     let provenance: Provenance
     let date: String
-    let exportValue: @Sendable (String) -> Int64?
+    let exportValue: @Sendable (UInt64) -> Int64?
     var sources: [String: String] = [:]
 
-    init(q: ProjectionQueries, library: PolicyLibrary, provenance: Provenance, date: String, exportValue: @escaping @Sendable (String) -> Int64?) {
+    init(q: ProjectionQueries, library: PolicyLibrary, provenance: Provenance, date: String, exportValue: @escaping @Sendable (UInt64) -> Int64?) {
         self.q = q
         self.library = library
         self.provenance = provenance
@@ -225,7 +225,7 @@ struct RuleContext {
                 for (index, event) in try q.eventRecords(parcel) where event.optionalString("type") == "kp.export" {
                     guard let number = event.optionalString("certificate"), seen.insert(number).inserted,
                           let cert = try q.certificate(number), let carats = cert.optionalInt("carats"), carats > 0,
-                          let cents = exportValue(number) else { continue }
+                          let exportedAt = cert.optionalIndex("exportedAt"), let cents = exportValue(exportedAt) else { continue }
                     // Compare with the dominant origin country's average, else the world's.
                     let country = provenance.byCountry.first?.country
                     let byCountry = stats["valuePerCaratUSD"]?.objectValue
