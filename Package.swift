@@ -78,6 +78,12 @@ let package = Package(
         ),
         // HTTP client used by the CLI and the integration tests.
         .target(name: "CustodyClient", dependencies: ["CustodyLedger", "CustodyProjections"], swiftSettings: settings),
+        // Deterministic, realistic signed workloads (custody simulate, benchmarks, tests).
+        .target(
+            name: "CustodySimulation",
+            dependencies: ["CustodyLedger", "CustodyDomain", "CustodyCrypto", "CustodyModel"],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "custodyd",
             dependencies: [
@@ -91,13 +97,14 @@ let package = Package(
             dependencies: [
                 "CustodyClient",
                 "CustodyDomain",
+                "CustodySimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings
         ),
         .executableTarget(
             name: "custody-bench",
-            dependencies: ["CustodyServer", "CustodyClient", "CSodium", "CSQLite"],
+            dependencies: ["CustodyServer", "CustodyClient", "CSodium", "CSQLite", "CustodySimulation", "CustodyProjections"],
             swiftSettings: settings
         ),
 
@@ -107,12 +114,12 @@ let package = Package(
         .testTarget(name: "CustodyLedgerTests", dependencies: ["CustodyLedger", "CustodyDomain", "CustodyStore", "CSQLite"], swiftSettings: settings),
         .testTarget(
             name: "CustodyProjectionsTests",
-            dependencies: ["CustodyProjections", "CustodyLedger", "CustodyDomain", "CustodyStore"],
+            dependencies: ["CustodyProjections", "CustodyLedger", "CustodyDomain", "CustodyStore", "CustodySimulation"],
             swiftSettings: settings
         ),
         .testTarget(
             name: "CustodyIntegrationTests",
-            dependencies: ["CustodyServer", "CustodyClient", "CustodyDomain"],
+            dependencies: ["CustodyServer", "CustodyClient", "CustodyDomain", "CustodyProjections"],
             swiftSettings: settings
         ),
     ]

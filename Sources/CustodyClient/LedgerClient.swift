@@ -51,7 +51,7 @@ public struct LedgerClient: Sendable {
         self.init(baseURL: url)
     }
 
-    private func send(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil) async throws -> Data {
+    func send(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil) async throws -> Data {
         var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
         if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
         var request = URLRequest(url: components.url!)

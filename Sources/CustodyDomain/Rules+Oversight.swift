@@ -29,12 +29,6 @@ extension RuleContext {
         }
     }
 
-    /// Incident categories.
-    enum IncidentCategory: String, CaseIterable {
-        case violence, forcedLabour = "forced-labour", childLabour = "child-labour"
-        case humanRightsAbuse = "human-rights-abuse", armedGroup = "armed-group", other
-    }
-
     mutating func incident() throws {
         _ = try signer(.auditor, .monitor)
         let scope = try body.object("scope")

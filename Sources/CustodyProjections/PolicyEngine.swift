@@ -234,7 +234,8 @@ struct RuleContext {
                     let centsPerCarat = cents * 100 / carats
                     let averageCents = average * 100
                     if centsPerCarat * factor < averageCents || centsPerCarat > averageCents * factor {
-                        out.append(reason(.atRisk, "certificate \(number) values the rough at US$\(centsPerCarat / 100)/ct; \(country ?? "world") averages US$\(average)/ct",
+                        // The message names the band, never the disclosed value: status answers are public.
+                        out.append(reason(.atRisk, "the value disclosed for certificate \(number) is more than \(factor)× away from the average for \(country ?? "world") rough (US$\(average)/ct)",
                                           [index]))
                     }
                 }

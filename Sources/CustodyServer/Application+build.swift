@@ -1,5 +1,8 @@
 import CustodyLedger
 import CustodyLog
+import CustodyModel
+import CustodyProjections
+import CustodyStore
 import Foundation
 import Hummingbird
 import Logging
@@ -28,11 +31,19 @@ public func buildApplication(
     router.add(middleware: ProblemMiddleware())
     LedgerController(ledger: ledger, maxBodyBytes: configuration.maxBodyBytes,
                      openAPIDocument: OpenAPIDocument.load()).addRoutes(to: router)
+    // Disclosures of committed values, kept beside the log in DIR/disclosures.sqlite; signed requests only.
+    let disclosures = try DisclosureDesk(ledger: ledger, directory: directory, logger: logger)
+    DisclosureController(desk: disclosures, maxBodyBytes: configuration.maxBodyBytes).addRoutes(to: router)
+    // Provenance and sourcing status: projections of the log in DIR/projections.sqlite, derived data that
+    // is rebuilt from the log whenever it is missing or stale.
+    let projections = try ProjectionDesk(ledger: ledger, path: directory.projectionsPath, policyDirectory: configuration.policyDir,
+                                         exportValue: { index in disclosures.exportValue(at: index) }, logger: logger)
+    ProjectionController(desk: projections).addRoutes(to: router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                              serverName: "custodyd"),
-        services: [LedgerService(ledger: ledger, logger: logger)],
+        services: [LedgerService(ledger: ledger, logger: logger), ProjectionService(desk: projections)],
         onServerRunning: onServerRunning,
         logger: logger
     )
@@ -48,6 +59,27 @@ struct LedgerService: Service {
         try? await gracefulShutdown()
         await ledger.close()
         logger.info("ledger closed", metadata: ["log.size": "\(ledger.treeSize)"])
+    }
+}
+
+extension DisclosureDesk {
+    /// The disclosed value (US cents) of the `kp.export` at `index`, if a party deposited it: lets the
+    /// value-per-carat red flag be evaluated without putting the value itself in any answer.
+    func exportValue(at index: UInt64) -> Int64? {
+        guard let stored = try? store.disclosures(at: index).first(where: { $0.field == "/valueCommitment" }),
+              case .number(let cents)? = try? JSONParser.parse(stored.value), cents >= 0, cents <= 9_007_199_254_740_991,
+              cents == cents.rounded()
+        else { return nil }
+        return Int64(cents)
+    }
+}
+
+/// Keeps the projections in step with the log in the background, so reads rarely wait for a catch-up.
+struct ProjectionService: Service {
+    let desk: ProjectionDesk
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await desk.follow() }
     }
 }
 

@@ -11,6 +11,7 @@ import Logging
 /// | checkpoint origin | `origin` | `CUSTODY_ORIGIN` | `--origin` | `localhost/custody-ledger` |
 /// | request body limit | `maxBodyBytes` | `CUSTODY_MAX_BODY_BYTES` | `--max-body-bytes` | 16 MiB |
 /// | log level | `logLevel` | `CUSTODY_LOG_LEVEL` | `--log-level` | `info` |
+/// | extra sourcing policies | `policyDir` | `CUSTODY_POLICY_DIR` | `--policy-dir` | none (built-in policies only) |
 public struct ServerConfiguration: Sendable, Equatable {
     /// Data directory.
     public var dataDir: String = "./data"
@@ -24,6 +25,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxBodyBytes: Int = 16 << 20
     /// Log level.
     public var logLevel: Logger.Level = .info
+    /// A directory of policy files (and `reference/` data) added to, or replacing, the built-in ones.
+    public var policyDir: String?
 
     /// The defaults.
     public init() {}
@@ -40,15 +43,18 @@ public struct ServerConfiguration: Sendable, Equatable {
         public var maxBodyBytes: Int?
         /// `logLevel`
         public var logLevel: String?
+        /// `policyDir`
+        public var policyDir: String?
 
         /// A layer from explicit values.
         public init(dataDir: String? = nil, listen: String? = nil, origin: String? = nil,
-                    maxBodyBytes: Int? = nil, logLevel: String? = nil) {
+                    maxBodyBytes: Int? = nil, logLevel: String? = nil, policyDir: String? = nil) {
             self.dataDir = dataDir
             self.listen = listen
             self.origin = origin
             self.maxBodyBytes = maxBodyBytes
             self.logLevel = logLevel
+            self.policyDir = policyDir
         }
 
         /// The layer of `CUSTODY_*` environment variables.
@@ -59,7 +65,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 max = value
             }
             return Layer(dataDir: env["CUSTODY_DATA_DIR"], listen: env["CUSTODY_LISTEN"], origin: env["CUSTODY_ORIGIN"],
-                         maxBodyBytes: max, logLevel: env["CUSTODY_LOG_LEVEL"])
+                         maxBodyBytes: max, logLevel: env["CUSTODY_LOG_LEVEL"], policyDir: env["CUSTODY_POLICY_DIR"])
         }
 
         /// The layer of a JSON config file.
@@ -82,6 +88,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             if let v = layer.listen { (c.host, c.port) = try parseListen(v) }
             if let v = layer.origin { c.origin = v }
             if let v = layer.maxBodyBytes { c.maxBodyBytes = v }
+            if let v = layer.policyDir { c.policyDir = v }
             if let v = layer.logLevel {
                 guard let level = Logger.Level(rawValue: v) else {
                     throw ConfigurationError("log level \"\(v)\" is not one of trace, debug, info, notice, warning, error, critical")

@@ -14,7 +14,18 @@ struct Custody: AsyncParsableCommand {
         commandName: "custody",
         abstract: "Sign and submit custody events, fetch proofs, and verify a Custody Ledger log.",
         subcommands: [Keygen.self, Register.self, Sign.self, Submit.self, CheckpointCommand.self, Prove.self, Verify.self,
-                      Participants.self, ParcelCommand.self, Demo.self])
+                      Participants.self, ParcelCommand.self, Demo.self, Simulate.self,
+                      Disclose.self, Disclosures.self],
+        groupedSubcommands: [
+            CommandGroup(name: "Record custody events (built from flags, signed and submitted)", subcommands: [
+                SiteCommand.self, Extract.self, KPCommand.self, Transfer.self, Accept.self, Split.self, Mix.self, Assort.self,
+                Manufacture.self, Grade.self, Sell.self, Attest.self, IncidentCommand.self, Correct.self, PolicyCommand.self,
+                KeyCommand.self,
+            ]),
+            CommandGroup(name: "Provenance and sourcing status", subcommands: [
+                ProvenanceCommand.self, StatusCommand.self, StatusListCommand.self,
+            ]),
+        ])
 }
 
 /// The daemon to talk to.
@@ -215,6 +226,8 @@ extension Custody {
         @Option(help: "An earlier signed checkpoint (file) that the log must extend.") var since: String?
         @Option(help: "Save the verified latest checkpoint to this file, for the next --since.") var saveCheckpoint: String?
         @Flag(help: "Print progress to standard error.") var progress = false
+        @Flag(help: "Skip rebuilding the projections (provenance, lineage, origin shares) and comparing them with the daemon's.")
+        var skipProjections = false
 
         func validate() throws {
             guard (server == nil) != (db == nil) else { throw ValidationError("give exactly one of --server and --db") }
@@ -248,6 +261,25 @@ extension Custody {
             if let size = report.consistentWith { print("  consistent with the earlier checkpoint of size \(size)") }
             print("  log key \(report.logKey)\(report.logKeyPinned ? " (pinned)" : " (from the genesis entry; pin it with --log-key)")")
             if let saveCheckpoint { try Data(report.checkpoint.utf8).write(to: URL(fileURLWithPath: saveCheckpoint)) }
+            guard !skipProjections else { return }
+            // Provenance and status must be derived from the log alone: rebuild them and compare.
+            let scratch = NSTemporaryDirectory() + "custody-verify-projections-\(UUID().uuidString).sqlite"
+            let projections = try await ProjectionAudit.run(
+                source: source, treeSize: report.treeSize, scratchPath: scratch,
+                client: try server.map { try LedgerClient(server: $0) },
+                progress: { done in if showProgress { FileHandle.standardError.write(Data("\rprojected \(done)/\(report.treeSize)".utf8)) } })
+            if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+            if let served = projections.served {
+                guard served == projections.digest else {
+                    print("FAILED: the daemon's projections differ from a rebuild from its log at tree size \(report.treeSize)"
+                          + (projections.firstDifference.map { ": first differing parcel \($0)" } ?? ""))
+                    print("  rebuilt \(projections.digest) (\(projections.records) records), served \(served)")
+                    throw ExitCode(1)
+                }
+                print("  projections rebuilt from the log match the daemon's: \(projections.records) records, sha256 \(projections.digest)")
+            } else {
+                print("  projections rebuilt from the log: \(projections.records) records, sha256 \(projections.digest)")
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ struct Custodyd: AsyncParsableCommand {
         commandName: "custodyd",
         abstract: "Custody Ledger daemon: a signed, hash-chained, Merkle-tree log of diamond custody events.",
         discussion: """
-            Settings come from --config FILE (JSON: dataDir, listen, origin, maxBodyBytes, logLevel), then the \
+            Settings come from --config FILE (JSON: dataDir, listen, origin, maxBodyBytes, logLevel, policyDir), then the \
             environment (CUSTODY_DATA_DIR, CUSTODY_LISTEN, CUSTODY_ORIGIN, CUSTODY_MAX_BODY_BYTES, \
             CUSTODY_LOG_LEVEL), then these flags, each overriding the one before. On first start with an empty \
             data directory it creates the database, the log key, the registrar key and the genesis entry.
@@ -23,6 +23,7 @@ struct Custodyd: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (default 16 MiB).") var maxBodyBytes: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
     @Option(help: "Log format: json (one object per line) or text.") var logFormat: String = "json"
+    @Option(help: "Directory of extra sourcing-policy files (and reference/ data) beside the built-in ones.") var policyDir: String?
 
     func validate() throws {
         guard ["json", "text"].contains(logFormat) else { throw ValidationError("--log-format must be json or text") }
@@ -32,7 +33,8 @@ struct Custodyd: AsyncParsableCommand {
         var layers: [ServerConfiguration.Layer] = []
         if let config { layers.append(try .file(config)) }
         layers.append(try .environment())
-        layers.append(.init(dataDir: dataDir, listen: listen, origin: origin, maxBodyBytes: maxBodyBytes, logLevel: logLevel))
+        layers.append(.init(dataDir: dataDir, listen: listen, origin: origin, maxBodyBytes: maxBodyBytes, logLevel: logLevel,
+                            policyDir: policyDir))
         let settings = try ServerConfiguration.resolve(layers)
         let json = logFormat == "json"
         LoggingSystem.bootstrap { label in

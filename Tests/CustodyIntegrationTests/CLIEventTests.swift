@@ -1,0 +1,151 @@
+import CustodyClient
+import CustodyCrypto
+import CustodyDomain
+import CustodyLedger
+import CustodyLog
+import CustodyModel
+import Foundation
+import Testing
+
+/// The built `custody` binary, run in a temporary working directory against a live daemon.
+struct CustodyCLI {
+    let daemon: LiveDaemon
+    let directory: String
+
+    /// What one run printed and how it ended.
+    struct Run: CustomStringConvertible {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        var description: String { "exit \(status)\nstdout: \(stdout)\nstderr: \(stderr)" }
+    }
+
+    init(daemon: LiveDaemon) throws {
+        self.daemon = daemon
+        directory = NSTemporaryDirectory() + "custody-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    var server: [String] { ["--server", daemon.baseURL.absoluteString] }
+
+    /// Runs `custody arguments…`, awaiting its exit without blocking a thread the daemon may need.
+    func run(_ arguments: [String]) async throws -> Run {
+        let out = directory + "/.stdout-\(UUID().uuidString)", err = directory + "/.stderr-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        FileManager.default.createFile(atPath: err, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: builtExecutable("custody"))
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        return Run(status: status, stdout: try String(contentsOfFile: out, encoding: .utf8), stderr: try String(contentsOfFile: err, encoding: .utf8))
+    }
+
+    /// Runs an event command against the daemon and expects it logged; returns its receipt.
+    func logged(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> Receipt {
+        let result = try await run(arguments + server + ["--json"])
+        #expect(result.status == 0, "\(arguments.joined(separator: " ")): \(result)", sourceLocation: sourceLocation)
+        return try JSONDecoder().decode(Receipt.self, from: Data(result.stdout.utf8))
+    }
+
+    /// A key file for `participant`, made with `custody keygen`, and the participant admitted with `custody register`.
+    func participant(_ id: String, country: String, roles: [String]) async throws -> String {
+        let file = "\(id).key"
+        let made = try await run(["keygen", "--out", file, "--participant", id])
+        #expect(made.status == 0, "\(made)")
+        let key = try KeyFile.read(from: directory + "/" + file)
+        let registered = try await run(["register", "--registrar", daemon.directory.registrarKeyPath, "--public-key", key.publicKey,
+                                        "--participant", id, "--legal-name", "\(id) Ltd", "--country", country]
+                                       + roles.flatMap { ["--role", $0] } + server)
+        #expect(registered.status == 0, "\(registered)")
+        return file
+    }
+}
+
+@Suite("custody records events from flags", .serialized)
+struct CLIEventTests {
+    @Test("site, extraction, split, transfer with committed terms, acceptance: the parcels end where the commands put them")
+    func typedCommands() async throws {
+        let daemon = try await LiveDaemon.start()
+        let cli = try CustodyCLI(daemon: daemon)
+        let miner = try await cli.participant("miner-1", country: "BW", roles: ["miner"])
+        let trader = try await cli.participant("trader-1", country: "BW", roles: ["trader"])
+
+        _ = try await cli.logged(["site", "register", "--key", miner, "--site", "BW-S1", "--name", "Pit 1", "--country", "BW",
+                                  "--region", "Central", "--lat", "-21.5", "--lon", "24.8", "--kind", "artisanal"])
+        let human = try await cli.run(["extract", "--key", miner, "--site", "BW-S1", "--parcel", "P1", "--carats", "1520.50",
+                                       "--stones", "3200"] + cli.server)
+        #expect(human.status == 0, "\(human)")
+        let line = #/^logged #(\d+) parcel\.extract by miner-1: event ([0-9a-f]{64}), checkpoint size (\d+)\n$/#
+        let match = try #require(human.stdout.wholeMatch(of: line), "\(human.stdout)")
+        #expect(UInt64(match.output.3)! == UInt64(match.output.1)! + 1)
+        _ = try await cli.logged(["split", "--key", miner, "--parcel", "P1", "--output", "P1-A=1000.50,2000", "--output", "P1-B=52000pt,1200"])
+
+        let transfer = try await cli.logged(["transfer", "--key", miner, "--parcels", "P1-A", "--to", "trader-1", "--terms", "net 30"])
+        #expect(try await daemon.client.parcel("P1-A").status == "in-transit")
+        // The disclosure is where custody disclose expects it, private, and opens the commitment in the log.
+        let path = "\(cli.directory)/disclosures/\(transfer.eventId).json"
+        let deposit = try DisclosureDeposit.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        #expect(deposit.index == transfer.index && deposit.field == "/termsCommitment" && deposit.value == .string("net 30"))
+        #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let logged = try EventEnvelope.parse(try await daemon.client.entry(transfer.index).leafInput)
+        #expect(Commitment.opens(deposit.opening, logged.body["termsCommitment"]?.stringValue ?? ""))
+
+        _ = try await cli.logged(["accept", "--key", trader, "--transfer", "\(transfer.index)"])
+
+        let a = try await daemon.client.parcel("P1-A"), b = try await daemon.client.parcel("P1-B"), p = try await daemon.client.parcel("P1")
+        #expect(a.custodian == "trader-1" && a.status == "active" && a.carats == 100_050 && a.stones == 2_000)
+        #expect(a.history.map(\.type) == ["parcel.split", "custody.transfer", "custody.accept"])
+        #expect(b.custodian == "miner-1" && b.carats == 52_000 && b.stones == 1_200)
+        #expect(p.status == "consumed" && p.carats == 152_050)
+        let shown = try await cli.run(["parcel", "P1-A"] + cli.server)
+        #expect(shown.stdout.hasPrefix("P1-A: rough, 1000.50 ct in 2000 stone(s), active, custodian trader-1\n"), "\(shown)")
+
+        // --dry-run signs and prints the envelope, and stores nothing.
+        let size = try await daemon.client.health().treeSize
+        let dry = try await cli.run(["sell", "--key", trader, "--parcel", "P1-A", "--price", "125000.00", "--dry-run"] + cli.server)
+        #expect(dry.status == 0, "\(dry)")
+        let envelope = try EventEnvelope.parse(Array(dry.stdout.trimmingCharacters(in: .whitespacesAndNewlines).utf8))
+        #expect(envelope.type == "parcel.sale" && envelope.signer == "trader-1" && envelope.body["buyer"] == .string("consumer"))
+        #expect(try await daemon.client.health().treeSize == size)
+        try await daemon.stop()
+    }
+
+    @Test("a refusal prints the problem's title, detail, rule, pointer and log index, and exits 2; usage errors name the flag")
+    func refusal() async throws {
+        let daemon = try await LiveDaemon.start()
+        let cli = try CustodyCLI(daemon: daemon)
+        let miner = try await cli.participant("miner-2", country: "BW", roles: ["miner"])
+        _ = try await cli.logged(["site", "register", "--key", miner, "--site", "S", "--name", "Pit", "--country", "BW", "--region", "North",
+                                  "--lat", "0", "--lon", "0", "--kind", "alluvial"])
+        let extract = try await cli.logged(["extract", "--key", miner, "--site", "S", "--parcel", "P", "--carats", "15", "--stones", "2"])
+        let size = try await daemon.client.health().treeSize
+
+        let split = ["split", "--key", miner, "--parcel", "P", "--output", "X=10.00,1", "--output", "Y=5.01,1"] + cli.server
+        let refused = try await cli.run(split)
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr == """
+            refused: parcel.split: Rule violation (409 rule-violation)
+              outputs weigh 1501 points; parcel P weighs 1500
+              rule:      mass-balance.split
+              pointer:   /body/outputs
+              log index: \(extract.index)
+
+            """, "\(refused)")
+        let asJSON = try await cli.run(split + ["--json"])
+        #expect(asJSON.status == 2)
+        let problem = try JSONDecoder().decode(Problem.self, from: Data(asJSON.stdout.utf8))
+        #expect(problem.rule == "mass-balance.split" && problem.pointer == "/body/outputs" && problem.logIndex == extract.index)
+        #expect(try await daemon.client.health().treeSize == size)
+
+        let usage = try await cli.run(["extract", "--key", miner, "--site", "S", "--parcel", "Q", "--carats", "12.345", "--stones", "1"] + cli.server)
+        #expect(usage.status == 64 && usage.stderr.contains("--carats 12.345: at most 2 decimals (1 ct = 100 points)"), "\(usage)")
+        #expect(try await daemon.client.health().treeSize == size)
+        try await daemon.stop()
+    }
+}
