@@ -48,9 +48,14 @@ public struct CustodyRules: Sendable {
         if facts.index > 0 && facts.type == Genesis.type {
             throw RuleViolation("log.genesis-first", .conflict, "log.genesis is allowed only as the first entry", pointer: "/body/type", logIndex: 0)
         }
-        guard facts.occurredAt <= facts.loggedAt + settings.clockSkewMillis else {
-            throw RuleViolation("time.future", .invalid, "occurredAt is later than the log's clock plus \(settings.clockSkewMillis / 1000) s of skew",
-                                pointer: "/body/occurredAt")
+        // The skew in force is read only when an event claims a time ahead of the log's clock, so ordinary
+        // events pay no lookup for it.
+        if facts.occurredAt > facts.loggedAt {
+            let skew = try context.setting(RuleSettings.clockSkewKey, default: settings.clockSkewMillis)
+            guard facts.occurredAt <= facts.loggedAt + skew else {
+                throw RuleViolation("time.future", .invalid, "occurredAt is later than the log's clock plus \(skew / 1000) s of skew",
+                                    pointer: "/body/occurredAt")
+            }
         }
         switch facts.type {
         case Genesis.type: try context.genesis()
@@ -102,6 +107,11 @@ struct RuleContext<State: DomainState> {
     // MARK: Shared checks
 
     /// The signer's participant record, which must hold one of `roles` (any role when empty).
+    /// A rule setting in force at this index: the registrar's latest `rule-settings`, else `fallback`.
+    func setting(_ key: String, default fallback: Int64) throws -> Int64 {
+        try state.meta(key).flatMap { Int64($0) } ?? fallback
+    }
+
     func signer(_ roles: Role...) throws -> Participant {
         guard let p = try state.participant(facts.signer) else {
             throw RuleViolation("participant.unknown", .forbidden, "signer \(facts.signer) is not a registered participant", pointer: "/body/signer")

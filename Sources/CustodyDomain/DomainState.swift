@@ -63,6 +63,13 @@ public struct RuleSettings: Sendable, Equatable {
 
     /// Defaults: 5 minutes of skew, a 20% polishing floor.
     public init() {}
+
+    /// The registrar changes a setting for the rest of the log with `policy.publish` of policy
+    /// `rule-settings`, data `{"clockSkewMillis": …, "polishFloorPercent": …}`; the value is kept in the log's
+    /// state under these keys, so a replay applies each event under the settings in force at its index.
+    public static let clockSkewKey = "setting/clockSkewMillis"
+    /// State key of the polishing floor in force.
+    public static let polishFloorKey = "setting/polishFloorPercent"
 }
 
 /// The event as the rules see it: its common fields, its body and where it would land.

@@ -95,7 +95,22 @@ extension RuleContext {
         _ = try signer(.registrar)
         let name = try body.id("policy")
         let version = try body.integer("version", in: 1...1_000_000)
-        _ = try body.object("data")
+        let data = try body.object("data")
+        if name == "rule-settings" {
+            // Settings the append rules read: validated here so a typo cannot silently switch a rule off.
+            for key in data.object.keys where !["clockSkewMillis", "polishFloorPercent"].contains(key) {
+                throw RuleViolation("schema.unknown-field", .invalid, "rule-settings has no setting \(key) (clockSkewMillis, polishFloorPercent)",
+                                    pointer: data.pointer(key))
+            }
+            if data.object["clockSkewMillis"] != nil {
+                let skew = try data.integer("clockSkewMillis", in: 0...86_400_000)
+                changes.append(.meta(key: RuleSettings.clockSkewKey, value: String(skew)))
+            }
+            if data.object["polishFloorPercent"] != nil {
+                let floor = try data.integer("polishFloorPercent", in: 1...100)
+                changes.append(.meta(key: RuleSettings.polishFloorKey, value: String(floor)))
+            }
+        }
         changes.append(.meta(key: "policy/\(name)", value: "\(version)@\(index)"))
     }
 }

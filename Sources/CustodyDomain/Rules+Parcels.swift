@@ -165,9 +165,10 @@ extension RuleContext {
             throw RuleViolation("mass-balance.polish", .conflict, "polished weight \(carats) points exceeds the rough's \(input.carats)",
                                 pointer: "/body/polished", logIndex: input.lastIndex)
         }
-        guard carats * 100 >= input.carats * settings.polishFloorPercent else {
+        let floor = try setting(RuleSettings.polishFloorKey, default: settings.polishFloorPercent)
+        guard carats * 100 >= input.carats * floor else {
             throw RuleViolation("mass-balance.polish-floor", .conflict,
-                                "polished weight \(carats) points is below \(settings.polishFloorPercent)% of the rough's \(input.carats): implausible",
+                                "polished weight \(carats) points is below \(floor)% of the rough's \(input.carats): implausible",
                                 pointer: "/body/polished", logIndex: input.lastIndex)
         }
         input.status = .consumed
