@@ -3,20 +3,7 @@ import CustodyModel
 extension RuleContext {
     mutating func kpExport() throws {
         let exporter = try signer(.exporter)
-        let number = try body.string("certificate")
-        let exporting = try body.country("exportingCountry")
-        let importing = try body.country("importingCountry")
-        guard number.hasPrefix(exporting + "-"), Identifiers.isID(number) else {
-            throw RuleViolation("kp.certificate-number", .invalid, "certificate \(number) must start with the exporting country \(exporting)-",
-                                pointer: "/body/certificate")
-        }
-        if let existing = try state.certificate(number) {
-            throw RuleViolation("kp.certificate-unique", .conflict, "certificate \(number) was already used", pointer: "/body/certificate",
-                                logIndex: existing.exportedAt)
-        }
-        guard exporting != importing else {
-            throw RuleViolation("kp.countries", .invalid, "exporting and importing countries are the same", pointer: "/body/importingCountry")
-        }
+        let (number, exporting, importing) = try newCertificate()
         guard exporter.country == exporting else {
             throw RuleViolation("kp.exporter-country", .forbidden, "exporter \(exporter.id) is based in \(exporter.country), not \(exporting)",
                                 pointer: "/body/exportingCountry", logIndex: exporter.registeredAt)
@@ -55,6 +42,26 @@ extension RuleContext {
         changes.append(.certificate(Certificate(number: number, exportingCountry: exporting, importingCountry: importing,
                                                 exporter: exporter.id, importer: importerID, parcels: ids, carats: carats,
                                                 issuedOn: issued, expiresOn: expires, exportedAt: index)))
+    }
+
+    /// The certificate number, exporting and importing countries of a new certificate: the number is new to
+    /// the log and starts with the exporting country, and the two countries differ.
+    func newCertificate() throws -> (number: String, exporting: String, importing: String) {
+        let number = try body.string("certificate")
+        let exporting = try body.country("exportingCountry")
+        let importing = try body.country("importingCountry")
+        guard number.hasPrefix(exporting + "-"), Identifiers.isID(number) else {
+            throw RuleViolation("kp.certificate-number", .invalid, "certificate \(number) must start with the exporting country \(exporting)-",
+                                pointer: "/body/certificate")
+        }
+        if let existing = try state.certificate(number) {
+            throw RuleViolation("kp.certificate-unique", .conflict, "certificate \(number) was already used", pointer: "/body/certificate",
+                                logIndex: existing.exportedAt)
+        }
+        guard exporting != importing else {
+            throw RuleViolation("kp.countries", .invalid, "exporting and importing countries are the same", pointer: "/body/importingCountry")
+        }
+        return (number, exporting, importing)
     }
 
     func certificate() throws -> Certificate {
@@ -118,21 +125,8 @@ extension RuleContext {
     /// importer's custody, with only the certificate's declared origin: projections mark them as having no
     /// extraction history.
     mutating func kpImportExternal() throws {
-        let importing = try body.country("importingCountry")
-        _ = try authority(of: importing)
-        let number = try body.string("certificate")
-        let exporting = try body.country("exportingCountry")
-        guard number.hasPrefix(exporting + "-"), Identifiers.isID(number) else {
-            throw RuleViolation("kp.certificate-number", .invalid, "certificate \(number) must start with the exporting country \(exporting)-",
-                                pointer: "/body/certificate")
-        }
-        if let existing = try state.certificate(number) {
-            throw RuleViolation("kp.certificate-unique", .conflict, "certificate \(number) was already used", pointer: "/body/certificate",
-                                logIndex: existing.exportedAt)
-        }
-        guard exporting != importing else {
-            throw RuleViolation("kp.countries", .invalid, "exporting and importing countries are the same", pointer: "/body/importingCountry")
-        }
+        _ = try authority(of: try body.country("importingCountry"))
+        let (number, exporting, importing) = try newCertificate()
         let exporterName = try body.string("exporterName")
         guard !exporterName.isEmpty else {
             throw RuleViolation("kp.exporter", .invalid, "exporterName is empty", pointer: "/body/exporterName")
