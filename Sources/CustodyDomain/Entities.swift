@@ -188,11 +188,14 @@ public struct Certificate: Sendable, Equatable, Codable {
     public var validatedAt: UInt64?
     /// Log index of the import confirmation.
     public var importedAt: UInt64?
+    /// Log index of the `kp.return` that sent the rough back to the exporter after the certificate expired in
+    /// transit; a returned certificate is closed (no import can follow).
+    public var returnedAt: UInt64?
 
     /// A certificate from its fields.
     public init(number: String, exportingCountry: String, importingCountry: String, exporter: String, importer: String,
                 parcels: [String], carats: Int64, issuedOn: String, expiresOn: String, exportedAt: UInt64,
-                validatedAt: UInt64? = nil, importedAt: UInt64? = nil) {
+                validatedAt: UInt64? = nil, importedAt: UInt64? = nil, returnedAt: UInt64? = nil) {
         self.number = number
         self.exportingCountry = exportingCountry
         self.importingCountry = importingCountry
@@ -205,10 +208,12 @@ public struct Certificate: Sendable, Equatable, Codable {
         self.exportedAt = exportedAt
         self.validatedAt = validatedAt
         self.importedAt = importedAt
+        self.returnedAt = returnedAt
     }
 }
 
-/// A custody transfer awaiting (or past) acceptance.
+/// A custody transfer awaiting (or past) acceptance. It is pending until exactly one of acceptance by the
+/// receiver, cancellation by the sender or rejection by the receiver closes it.
 public struct Transfer: Sendable, Equatable, Codable {
     /// Log index of the transfer.
     public var index: UInt64
@@ -220,13 +225,23 @@ public struct Transfer: Sendable, Equatable, Codable {
     public var parcels: [String]
     /// Log index of the acceptance.
     public var acceptedAt: UInt64?
+    /// Log index of the sender's `custody.cancel`.
+    public var cancelledAt: UInt64?
+    /// Log index of the receiver's `custody.reject`.
+    public var rejectedAt: UInt64?
 
     /// A transfer from its fields.
-    public init(index: UInt64, sender: String, receiver: String, parcels: [String], acceptedAt: UInt64? = nil) {
+    public init(index: UInt64, sender: String, receiver: String, parcels: [String], acceptedAt: UInt64? = nil,
+                cancelledAt: UInt64? = nil, rejectedAt: UInt64? = nil) {
         self.index = index
         self.sender = sender
         self.receiver = receiver
         self.parcels = parcels
         self.acceptedAt = acceptedAt
+        self.cancelledAt = cancelledAt
+        self.rejectedAt = rejectedAt
     }
+
+    /// Whether it still awaits the receiver: not accepted, cancelled or rejected.
+    public var isPending: Bool { acceptedAt == nil && cancelledAt == nil && rejectedAt == nil }
 }

@@ -1,5 +1,5 @@
 import CustodyModel
-/// Kimberley Process export, validation and import.
+/// Kimberley Process export, validation, import and return.
 extension RuleContext {
     mutating func kpExport() throws {
         let exporter = try signer(.exporter)
@@ -84,6 +84,7 @@ extension RuleContext {
     mutating func kpValidate() throws {
         var c = try certificate()
         _ = try authority(of: c.exportingCountry)
+        try requireNotReturned(c)
         guard c.validatedAt == nil else {
             throw RuleViolation("kp.validated", .conflict, "certificate \(c.number) is already validated", pointer: "/body/certificate", logIndex: c.validatedAt)
         }
@@ -95,6 +96,7 @@ extension RuleContext {
     mutating func kpImport() throws {
         var c = try certificate()
         _ = try authority(of: c.importingCountry)
+        try requireNotReturned(c)
         guard let validated = c.validatedAt else {
             throw RuleViolation("kp.not-validated", .conflict, "certificate \(c.number) was not validated by \(c.exportingCountry)'s KP authority",
                                 pointer: "/body/certificate", logIndex: c.exportedAt)
@@ -118,6 +120,62 @@ extension RuleContext {
         try receive(c.parcels, sentAt: c.exportedAt, by: c.importer, pointer: "/body/parcels")
         c.importedAt = index
         changes.append(.certificate(c))
+    }
+
+    /// `kp.return`: rough whose certificate expired in transit goes back to the exporter. Signed by the exporting
+    /// country's KP authority; the certificate was exported (validated or not) and never imported, and the
+    /// return date is after its expiry (and not after the event's own day, so a future date cannot fake an
+    /// expiry). The certificate is closed: no validation or import can follow.
+    mutating func kpReturn() throws {
+        var c = try certificate()
+        _ = try authority(of: c.exportingCountry)
+        if let imported = c.importedAt {
+            throw RuleViolation("kp.imported", .conflict, "certificate \(c.number) was imported: its rough crossed the border and cannot be returned",
+                                pointer: "/body/certificate", logIndex: imported)
+        }
+        try requireNotReturned(c)
+        let returned = try body.date("returnedOn")
+        guard returned > c.expiresOn else {
+            throw RuleViolation("kp.not-expired", .conflict,
+                                "certificate \(c.number) is valid until \(c.expiresOn); rough is returned only after its certificate expired in transit",
+                                pointer: "/body/returnedOn", logIndex: c.exportedAt)
+        }
+        let today = Self.day(ofMillis: facts.occurredAt)
+        guard returned <= today else {
+            throw RuleViolation("kp.return-date", .invalid, "returnedOn \(returned) is later than the event's own day \(today)",
+                                pointer: "/body/returnedOn")
+        }
+        _ = try reason()
+        try receive(c.parcels, sentAt: c.exportedAt, by: c.exporter, pointer: "/body/certificate")
+        c.returnedAt = index
+        changes.append(.certificate(c))
+    }
+
+    /// Fails if the certificate's rough was returned to the exporter (the certificate is closed).
+    func requireNotReturned(_ c: Certificate) throws {
+        if let returned = c.returnedAt {
+            throw RuleViolation("kp.returned", .conflict, "certificate \(c.number) expired in transit and its rough was returned to \(c.exporter)",
+                                pointer: "/body/certificate", logIndex: returned)
+        }
+    }
+
+    /// The UTC day (`YYYY-MM-DD`) of a time in milliseconds since the epoch (days_from_civil inverted, after
+    /// Howard Hinnant), so a date field can be compared with the event's `occurredAt` as text.
+    static func day(ofMillis millis: Int64) -> String {
+        let z = Int(millis / 86_400_000 - (millis % 86_400_000 < 0 ? 1 : 0)) + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func pad(_ n: Int, _ width: Int) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
     }
 
     /// Rough arriving under a KP certificate whose export is not in this log (the exporting country does not

@@ -64,22 +64,82 @@ extension RuleContext {
 
     mutating func accept() throws {
         _ = try signer()
-        let at = try body.logIndex("transfer")
-        guard var t = try state.transfer(at: at) else {
-            throw RuleViolation("custody.no-transfer", .conflict, "there is no custody transfer at index \(at)", pointer: "/body/transfer")
-        }
+        var t = try namedTransfer()
         guard t.receiver == facts.signer else {
-            throw RuleViolation("custody.receiver", .forbidden, "the transfer at \(at) is addressed to \(t.receiver)", pointer: "/body/transfer", logIndex: at)
+            throw RuleViolation("custody.receiver", .forbidden, "the transfer at \(t.index) is addressed to \(t.receiver)", pointer: "/body/transfer",
+                                logIndex: t.index)
         }
-        guard t.acceptedAt == nil else {
-            throw RuleViolation("custody.accepted", .conflict, "the transfer at \(at) was already accepted", pointer: "/body/transfer", logIndex: t.acceptedAt)
-        }
-        try receive(t.parcels, sentAt: at, by: facts.signer, pointer: "/body/transfer")
+        try requirePending(t)
+        try receive(t.parcels, sentAt: t.index, by: facts.signer, pointer: "/body/transfer")
         t.acceptedAt = index
         changes.append(.transfer(t))
     }
 
-    /// Hands parcels held in transit by the transfer or export at `sentAt` to their new custodian.
+    /// `custody.cancel`: the sender withdraws a pending transfer; its parcels are active again in the sender's custody.
+    mutating func cancel() throws {
+        _ = try signer()
+        var t = try namedTransfer()
+        guard t.sender == facts.signer else {
+            throw RuleViolation("custody.sender", .forbidden, "only the sender \(t.sender) may cancel the transfer at \(t.index)",
+                                pointer: "/body/transfer", logIndex: t.index)
+        }
+        try requirePending(t)
+        _ = try reason()
+        try receive(t.parcels, sentAt: t.index, by: t.sender, pointer: "/body/transfer")
+        t.cancelledAt = index
+        changes.append(.transfer(t))
+    }
+
+    /// `custody.reject`: the receiver refuses a pending transfer; its parcels are active again in the sender's custody.
+    mutating func reject() throws {
+        _ = try signer()
+        var t = try namedTransfer()
+        guard t.receiver == facts.signer else {
+            throw RuleViolation("custody.receiver", .forbidden, "the transfer at \(t.index) is addressed to \(t.receiver)", pointer: "/body/transfer",
+                                logIndex: t.index)
+        }
+        try requirePending(t)
+        _ = try reason()
+        try receive(t.parcels, sentAt: t.index, by: t.sender, pointer: "/body/transfer")
+        t.rejectedAt = index
+        changes.append(.transfer(t))
+    }
+
+    /// The custody transfer the body's `transfer` names.
+    func namedTransfer() throws -> Transfer {
+        let at = try body.logIndex("transfer")
+        guard let t = try state.transfer(at: at) else {
+            throw RuleViolation("custody.no-transfer", .conflict, "there is no custody transfer at index \(at)", pointer: "/body/transfer")
+        }
+        return t
+    }
+
+    /// Fails unless the transfer still awaits its receiver: not accepted, cancelled or rejected.
+    func requirePending(_ t: Transfer) throws {
+        if let at = t.acceptedAt {
+            throw RuleViolation("custody.accepted", .conflict, "the transfer at \(t.index) was already accepted", pointer: "/body/transfer", logIndex: at)
+        }
+        if let at = t.cancelledAt {
+            throw RuleViolation("custody.cancelled", .conflict, "the transfer at \(t.index) was cancelled by its sender", pointer: "/body/transfer",
+                                logIndex: at)
+        }
+        if let at = t.rejectedAt {
+            throw RuleViolation("custody.rejected", .conflict, "the transfer at \(t.index) was rejected by its receiver", pointer: "/body/transfer",
+                                logIndex: at)
+        }
+    }
+
+    /// The body's `reason`: text with at least one non-space character.
+    func reason() throws -> String {
+        let text = try body.string("reason")
+        guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+            throw RuleViolation("schema", .invalid, "reason must not be empty", pointer: "/body/reason")
+        }
+        return text
+    }
+
+    /// Hands parcels held in transit by the transfer or export at `sentAt` to `custodian`: the receiver on an
+    /// acceptance or import, the sender or exporter again when the shipment is cancelled, rejected or returned.
     mutating func receive(_ ids: [String], sentAt: UInt64, by custodian: String, pointer: String) throws {
         for id in ids {
             guard var p = try state.parcel(id), p.pending == sentAt, p.status == .inTransit else { continue }

@@ -23,7 +23,12 @@ public final class Ledger: Sendable {
     public let maxBatch: Int
     /// The custody rules every append must pass.
     public let rules: CustodyRules
+    /// False only in the benchmark's comparison: events are admitted on their key alone (genesis and
+    /// participant events still change the state, so keys get registered), without the custody rules.
+    let enforcesRules: Bool
     let logger: Logger
+    /// The hot custody state in memory, used only by the sequencer thread (inside its transactions).
+    nonisolated(unsafe) let domainCache = DomainCache()
     private let sequencer: Sequencer
     private let published: Mutex<Published>
 
@@ -40,8 +45,16 @@ public final class Ledger: Sendable {
 
     /// Opens the ledger over `store`. The log must already have its genesis entry (see `DataDirectory`),
     /// or be empty, in which case the first event submitted must be the genesis event.
-    public init(store: LogStore, signer: NoteSigner, rules: CustodyRules = CustodyRules(), maxBatch: Int = 4096,
-                logger: Logger) throws {
+    public convenience init(store: LogStore, signer: NoteSigner, rules: CustodyRules = CustodyRules(), maxBatch: Int = 4096,
+                            logger: Logger) throws {
+        try self.init(store: store, signer: signer, rules: rules, maxBatch: maxBatch, logger: logger, enforcesRules: true)
+    }
+
+    /// A ledger that admits events on their keys alone, without the custody rules: only for measuring what
+    /// the rules cost (`custody-bench`). Its log would not pass an audit.
+    package init(store: LogStore, signer: NoteSigner, rules: CustodyRules = CustodyRules(), maxBatch: Int = 4096,
+                 logger: Logger, enforcesRules: Bool) throws {
+        self.enforcesRules = enforcesRules
         self.store = store
         self.signer = signer
         self.rules = rules
@@ -85,15 +98,25 @@ public final class Ledger: Sendable {
         }
         // Key ids are hashes of the keys, so a signature that verifies under the key with this id is valid
         // whatever the log's state; whether that key may sign for this signer is the sequencer's call.
-        let checks = await ParallelVerifier.mapAsync(envelopes) { envelope -> SignatureCheck in
-            guard let raw = keys[envelope.keyID] else { return .deferred }
-            let key = try! PublicKey(bytes: raw)
-            return key.isValidSignature(envelope.signature, for: envelope.canonicalBody) ? .valid : .invalid
-        }
-        return await withCheckedContinuation { continuation in
-            sequencer.enqueue(PendingGroup(envelopes: envelopes, checks: checks, continuation: continuation))
-        }
+        let prepared = await ParallelVerifier.mapAsync(envelopes) { PreparedEvent($0, keys: keys) }
+        return await sequence(envelopes, prepared)
     }
+
+    /// Queues checked envelopes for the sequencer and builds their receipts, on the caller's task, once the
+    /// batch is committed.
+    func sequence(_ envelopes: [EventEnvelope], _ prepared: [PreparedEvent]) async -> [Result<Receipt, LedgerError>] {
+        guard !envelopes.isEmpty else { return [] }
+        let outcome = await withCheckedContinuation { continuation in
+            sequencer.enqueue(PendingGroup(envelopes: envelopes, prepared: prepared, continuation: continuation))
+        }
+        return outcome.receipts(for: envelopes, ledger: self)
+    }
+
+    /// Public keys by key id as last published, for checking signatures before sequencing.
+    var publishedKeys: [String: [UInt8]] { published.withLock { $0.keys } }
+
+    /// Whether the ledger still takes events.
+    var isAccepting: Bool { published.withLock { $0.accepting } }
 
     /// Appends one envelope.
     public func submit(_ envelope: EventEnvelope) async -> Result<Receipt, LedgerError> {
@@ -104,6 +127,9 @@ public final class Ledger: Sendable {
     public func close() async {
         published.withLock { $0.accepting = false }
         await sequencer.stop()
+        do { try store.finishBackgroundCheckpoints() } catch {
+            logger.warning("the last WAL checkpoint failed; SQLite checkpoints on its own from here", metadata: ["error": "\(error)"])
+        }
     }
 
     func publish(_ state: SequencerState, newKeys: [ParticipantKey]) {
@@ -174,10 +200,38 @@ public struct LedgerStartError: Error, CustomStringConvertible {
 
 enum SignatureCheck: Sendable { case valid, invalid, deferred }
 
+/// What can be worked out about an envelope before it is sequenced, on all cores: its signature under the
+/// key its key id names (when that key is known), its stored bytes and leaf hash, and its time.
+struct PreparedEvent: Sendable {
+    let check: SignatureCheck
+    /// The bytes stored in the log and their RFC 9162 leaf hash (empty for a bad signature: never stored).
+    let leafInput: [UInt8]
+    let leafHash: [UInt8]
+    /// `occurredAt` in milliseconds (0 when unreadable: the rules refuse it then).
+    let occurredAt: Int64
+
+    init(_ envelope: EventEnvelope, keys: [String: [UInt8]]) {
+        if let raw = keys[envelope.keyID] {
+            let key = try! PublicKey(bytes: raw)
+            check = key.isValidSignature(envelope.signature, for: envelope.canonicalBody) ? .valid : .invalid
+        } else {
+            check = .deferred
+        }
+        if check == .invalid {
+            leafInput = []
+            leafHash = []
+        } else {
+            leafInput = envelope.leafInput
+            leafHash = Merkle.leafHash(leafInput)
+        }
+        occurredAt = RFC3339.millis(envelope.occurredAt) ?? 0
+    }
+}
+
 struct PendingGroup: Sendable {
     let envelopes: [EventEnvelope]
-    let checks: [SignatureCheck]
-    let continuation: CheckedContinuation<[Result<Receipt, LedgerError>], Never>
+    let prepared: [PreparedEvent]
+    let continuation: CheckedContinuation<BatchOutcome, Never>
 }
 
 /// Everything the sequencer folds forward; replaced as a whole only after a successful commit.

@@ -91,6 +91,21 @@ public struct LogAuditor: Sendable {
         self.options = options
     }
 
+    /// The next chunk of entries from `start`, asking the source until it has them all.
+    private func fetch(from start: UInt64, size: UInt64) async throws -> [LogEntry] {
+        var chunk: [LogEntry] = []
+        let want = Int(min(UInt64(options.chunkSize), size - start))
+        while chunk.count < want {
+            let page = try await source.entries(start: start + UInt64(chunk.count), limit: want - chunk.count)
+            guard !page.isEmpty else {
+                throw AuditFailure(start + UInt64(chunk.count),
+                                   "the log ends at \(start + UInt64(chunk.count)) entries but its checkpoint signs \(size): truncated")
+            }
+            chunk += page
+        }
+        return chunk
+    }
+
     /// Runs the audit; throws `AuditFailure` at the first problem.
     public func run() async throws -> AuditReport {
         let note = try await source.latestCheckpoint()
@@ -124,21 +139,35 @@ public struct LogAuditor: Sendable {
         }
 
         var replay = try Replay(verifier: verifier, store: source.store, since: since, rules: options.rules)
-        var next: UInt64 = 0
         let size = checkpoint.size
-        while next < size {
-            var chunk: [LogEntry] = []
-            let want = Int(min(UInt64(options.chunkSize), size - next))
-            while chunk.count < want {
-                let page = try await source.entries(start: next + UInt64(chunk.count), limit: want - chunk.count)
-                guard !page.isEmpty else {
-                    throw AuditFailure(next + UInt64(chunk.count),
-                                       "the log ends at \(next + UInt64(chunk.count)) entries but its checkpoint signs \(size): truncated")
-                }
-                chunk += page
+        // A pipeline: while this task folds chunk k (one core), chunk k+1 is fetched and checked (parsed,
+        // re-canonicalised, its signatures and leaf hashes computed) on the other cores. Chunk k+1 is checked
+        // with the keys known before chunk k; an event signed by a key registered in chunk k is verified by
+        // the fold itself.
+        var next: UInt64 = 0
+        var checking: Task<(chunk: [LogEntry], checked: [Replay.Checked]), any Error>?
+        if size > 0 {
+            let first = try await fetch(from: 0, size: size)
+            let keys = replay.keys
+            checking = Task { (first, await Replay.check(first, keys: keys)) }
+        }
+        while let current = checking {
+            let (chunk, checked) = try await current.value
+            let following = next + UInt64(chunk.count)
+            if following < size {
+                let upcoming = try await fetch(from: following, size: size)
+                let keys = replay.keys
+                checking = Task { (upcoming, await Replay.check(upcoming, keys: keys)) }
+            } else {
+                checking = nil
             }
-            try replay.apply(chunk, expectedStart: next)
-            next += UInt64(chunk.count)
+            do {
+                try replay.fold(chunk, checked: checked, expectedStart: next)
+            } catch {
+                checking?.cancel()
+                throw error
+            }
+            next = following
             options.progress?(next, size)
         }
         if size == 0 {
@@ -182,6 +211,9 @@ struct Replay {
     var lastLoggedAt: Int64 = .min
     var checkpointsChecked = 1
     let seen: EventIDSet
+    /// The replayed state the rules read: hot entities in memory in front of the scratch tables.
+    let domain = DomainCache()
+    var pendingEntries = 0
 
     init(verifier: NoteVerifier, store: LogStore?, since: Checkpoint?, rules: CustodyRules) throws {
         self.verifier = verifier
@@ -190,29 +222,46 @@ struct Replay {
         self.rules = rules
         seen = try EventIDSet()
         scratch = try ScratchDomain()
+        domain.begin(scratch.tables)
     }
 
-    private struct Parsed: Sendable {
+    /// What the parallel stage found out about one entry.
+    struct Checked: Sendable {
         let envelope: EventEnvelope?
         let error: String?
         let check: SignatureCheck
+        /// RFC 9162 leaf hash of the stored bytes.
+        let leafHash: [UInt8]
+        /// `occurredAt` in milliseconds (0 when unreadable).
+        let occurredAt: Int64
     }
 
-    mutating func apply(_ chunk: [LogEntry], expectedStart: UInt64) throws {
-        let keys = self.keys
-        // Parse, re-canonicalise and check signatures on all cores.
-        let parsed = ParallelVerifier.map(chunk) { entry -> Parsed in
+    /// Parses, re-canonicalises, hashes and checks the signatures of a chunk on all cores, with `keys` (key
+    /// id to public key) as known so far; an entry whose key is not among them is left to the fold.
+    static func check(_ chunk: [LogEntry], keys: [String: [UInt8]]) async -> [Checked] {
+        await ParallelVerifier.mapAsync(chunk) { entry -> Checked in
+            let leafHash = Merkle.leafHash(entry.leafInput)
             let envelope: EventEnvelope
             do { envelope = try EventEnvelope.parse(entry.leafInput) } catch {
-                return Parsed(envelope: nil, error: "stored bytes are not a valid envelope: \(error)", check: .invalid)
+                return Checked(envelope: nil, error: "stored bytes are not a valid envelope: \(error)", check: .invalid,
+                               leafHash: leafHash, occurredAt: 0)
             }
             guard envelope.leafInput == entry.leafInput else {
-                return Parsed(envelope: nil, error: "stored bytes are not in canonical form", check: .invalid)
+                return Checked(envelope: nil, error: "stored bytes are not in canonical form", check: .invalid,
+                               leafHash: leafHash, occurredAt: 0)
             }
-            guard let raw = keys[envelope.keyID] else { return Parsed(envelope: envelope, error: nil, check: .deferred) }
+            let occurredAt = RFC3339.millis(envelope.occurredAt) ?? 0
+            guard let raw = keys[envelope.keyID] else {
+                return Checked(envelope: envelope, error: nil, check: .deferred, leafHash: leafHash, occurredAt: occurredAt)
+            }
             let ok = (try? PublicKey(bytes: raw))?.isValidSignature(envelope.signature, for: envelope.canonicalBody) ?? false
-            return Parsed(envelope: envelope, error: nil, check: ok ? .valid : .invalid)
+            return Checked(envelope: envelope, error: nil, check: ok ? .valid : .invalid, leafHash: leafHash, occurredAt: occurredAt)
         }
+    }
+
+    /// The sequential part: indexes, hashes against the chain and the tree, stored columns, repeats, rules
+    /// and state, checkpoints.
+    mutating func fold(_ chunk: [LogEntry], checked parsed: [Checked], expectedStart: UInt64) throws {
         var storedIDs: [UInt64: [UInt8]] = [:]
         var checkpoints: [(size: UInt64, note: String)] = []
         // Tree nodes the chunk completes, by level: the node of level L and index i is completed when the
@@ -239,7 +288,7 @@ struct Replay {
             }
             let p = parsed[offset]
             guard let envelope = p.envelope else { throw AuditFailure(index, p.error!) }
-            let leafHash = Merkle.leafHash(entry.leafInput)
+            let leafHash = p.leafHash
             guard leafHash == entry.leafHash else { throw AuditFailure(index, "stored leaf hash does not match the entry's bytes") }
             chain = HashChain.next(previous: chain, leafHash: leafHash)
             guard chain == entry.chainHash else {
@@ -253,14 +302,15 @@ struct Replay {
             if let earlier = try seen.insert(envelope.eventID, index: index) {
                 throw AuditFailure(index, "event \(envelope.eventIDHex) was already logged at index \(earlier)")
             }
-            let facts = envelope.facts(index: index, loggedAt: entry.loggedAtMillis)
+            let facts = EventFacts(index: index, loggedAt: entry.loggedAtMillis, type: envelope.type, signer: envelope.signer,
+                                   keyID: envelope.keyID, occurredAt: p.occurredAt, body: BodyReader(envelope.body))
             do {
-                let key = try rules.signingKey(for: facts, state: scratch.tables)
+                let key = try rules.signingKey(for: facts, state: domain)
                 if p.check == .invalid || (p.check == .deferred && !key.isValidSignature(envelope.signature, for: envelope.canonicalBody)) {
                     throw LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)")
                 }
-                let changes = try rules.evaluate(facts, state: scratch.tables)
-                try scratch.tables.apply(changes)
+                let changes = try rules.evaluate(facts, state: domain)
+                try domain.apply(changes)
                 for case .key(let key) in changes { self.keys[key.keyID] = key.publicKey }
             } catch let error as LedgerError {
                 throw AuditFailure(index, "an event the rules refuse was logged: \(error)")
@@ -287,7 +337,19 @@ struct Replay {
         if nextCheckpoint < checkpoints.count {
             throw AuditFailure(checkpoints[nextCheckpoint].size - 1, "a stored checkpoint does not match its tree size")
         }
+        // Commit the scratch state now and then: its page cache, not the transaction, bounds memory.
+        pendingEntries += chunk.count
+        if pendingEntries >= 65_536 {
+            try commitScratch()
+        }
+    }
+
+    /// Commits the scratch database and the cache's view of it.
+    mutating func commitScratch() throws {
+        domain.commit()
         try scratch.checkpoint()
+        domain.begin(scratch.tables)
+        pendingEntries = 0
     }
 
     private mutating func check(note: String, index: UInt64) throws {
@@ -302,7 +364,8 @@ struct Replay {
     }
 
     /// Checks that the database holds nothing beyond what the replay derived.
-    func finishDeepChecks(store: LogStore, size: UInt64) throws {
+    mutating func finishDeepChecks(store: LogStore, size: UInt64) throws {
+        try commitScratch()
         let (entries, nodes, latest) = try store.read {
             (try $0.entryCount(), try $0.nodeCount(), try $0.treeSize())
         }

@@ -29,9 +29,9 @@ final class Sequencer: @unchecked Sendable {
         condition.lock()
         if stopped {
             condition.unlock()
-            group.continuation.resume(returning: group.envelopes.map { _ in
-                .failure(LedgerError(.shuttingDown, "the ledger is shutting down"))
-            })
+            group.continuation.resume(returning: BatchOutcome(
+                items: group.envelopes.map { _ in .refused(LedgerError(.shuttingDown, "the ledger is shutting down")) },
+                tree: nil, checkpoint: "", loggedAt: ""))
             return
         }
         queue.append(group)
@@ -56,6 +56,10 @@ final class Sequencer: @unchecked Sendable {
     }
 
     private func run(_ ledger: Ledger) {
+        #if os(Linux)
+        // Name the kernel thread (Foundation does not), so profiles and /proc show it.
+        try? "custody-seq".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+        #endif
         while true {
             condition.lock()
             while queue.isEmpty && !stopping { condition.wait() }
@@ -79,72 +83,97 @@ final class Sequencer: @unchecked Sendable {
     }
 
     /// Sequences one batch. All state changes are made on a copy that replaces `head` only after COMMIT.
+    /// Receipts are not built here: each group gets the batch's tree and what happened to each of its
+    /// envelopes, and its submitting task assembles the receipts (see `BatchOutcome`).
     private func commit(_ batch: [PendingGroup], _ ledger: Ledger) {
         let started = ContinuousClock.now
         var next = head
-        var results: [[Result<Receipt, LedgerError>?]] = batch.map { Array(repeating: nil, count: $0.envelopes.count) }
-        // Accepted or duplicate items whose receipts are built once the tree is final.
-        var receiptsToBuild: [(group: Int, item: Int, index: UInt64, duplicate: Bool)] = []
+        var items: [[SequencedItem?]] = batch.map { Array(repeating: nil, count: $0.envelopes.count) }
+        // Repeats of events logged before this batch: their receipts are built once the tree is final.
+        var olderDuplicates: [(group: Int, item: Int, index: UInt64)] = []
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         // loggedAt never goes backwards, even if the wall clock does.
         let loggedAt = max(now, next.lastLoggedAt)
         let oldSize = next.frontier.size
         var appended = 0
         var newKeys: [ParticipantKey] = []
+        var tree: BatchTree?
+        let domain = ledger.domainCache
         do {
             try ledger.store.write { txn in
-                let nodes = BatchNodeCache(base: txn)
-                var seen: [[UInt8]: UInt64] = [:]
-                var appendedEntries: [UInt64: LogEntry] = [:]
+                domain.begin(txn.domain)
+                var builder = BatchTree.Builder(frontier: next.frontier, expected: batch.reduce(0) { $0 + $1.envelopes.count })
+                var seen: [[UInt8]: (index: UInt64, chainHash: String)] = [:]
                 for (g, group) in batch.enumerated() {
                     for (i, envelope) in group.envelopes.enumerated() {
-                        if group.checks[i] == .invalid {
-                            results[g][i] = .failure(LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)",
-                                                                 pointer: "/signature"))
+                        let prepared = group.prepared[i]
+                        if prepared.check == .invalid {
+                            items[g][i] = .refused(LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)",
+                                                               pointer: "/signature"))
                             continue
                         }
-                        if let existing = try seen[envelope.eventID] ?? txn.index(ofEvent: envelope.eventID) {
-                            receiptsToBuild.append((g, i, existing, true))
+                        if let earlier = seen[envelope.eventID] {
+                            items[g][i] = .appended(index: earlier.index, chainHash: earlier.chainHash, duplicate: true)
                             continue
                         }
-                        let facts = envelope.facts(index: next.frontier.size, loggedAt: loggedAt)
+                        let index = next.frontier.size
+                        let facts = EventFacts(index: index, loggedAt: loggedAt, type: envelope.type, signer: envelope.signer,
+                                               keyID: envelope.keyID, occurredAt: prepared.occurredAt, body: BodyReader(envelope.body))
                         let changes: [StateChange]
                         do {
-                            let key = try ledger.rules.signingKey(for: facts, state: txn.domain)
-                            if group.checks[i] == .deferred && !key.isValidSignature(envelope.signature, for: envelope.canonicalBody) {
+                            let key = try ledger.rules.signingKey(for: facts, state: domain)
+                            if prepared.check == .deferred && !key.isValidSignature(envelope.signature, for: envelope.canonicalBody) {
                                 throw LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)",
                                                   pointer: "/signature")
                             }
-                            changes = try ledger.rules.evaluate(facts, state: txn.domain)
+                            if ledger.enforcesRules || facts.index == 0 || envelope.type.hasPrefix("participant.") {
+                                changes = try ledger.rules.evaluate(facts, state: domain)
+                            } else {
+                                changes = []
+                            }
                         } catch let error as LedgerError {
-                            results[g][i] = .failure(error)
+                            // An event already in the log gets its receipt back, whatever the rules say of it now.
+                            if let existing = try txn.index(ofEvent: envelope.eventID) {
+                                olderDuplicates.append((g, i, existing))
+                            } else {
+                                items[g][i] = .refused(error)
+                            }
                             continue
                         } catch let violation as RuleViolation {
-                            results[g][i] = .failure(LedgerError(violation))
+                            if let existing = try txn.index(ofEvent: envelope.eventID) {
+                                olderDuplicates.append((g, i, existing))
+                            } else {
+                                items[g][i] = .refused(LedgerError(violation))
+                            }
                             continue
                         }
-                        try txn.domain.apply(changes)
+                        let chainHead = HashChain.next(previous: next.chainHead, leafHash: prepared.leafHash)
+                        let entry = LogEntry(index: index, leafInput: prepared.leafInput, leafHash: prepared.leafHash,
+                                             chainHash: chainHead, loggedAtMillis: loggedAt)
+                        // The event-id index finds a repeat in the same statement that inserts a new event.
+                        guard try txn.insertIfNew(entry: entry, eventID: envelope.eventID) else {
+                            guard let existing = try txn.index(ofEvent: envelope.eventID) else {
+                                throw StoreErrorInLedger("event \(envelope.eventIDHex) conflicts but is not in the log")
+                            }
+                            olderDuplicates.append((g, i, existing))
+                            continue
+                        }
+                        try domain.apply(changes)
                         for case .key(let key) in changes { newKeys.append(key) }
-                        let index = next.frontier.size
-                        let leafInput = envelope.leafInput
-                        let leafHash = Merkle.leafHash(leafInput)
-                        next.chainHead = HashChain.next(previous: next.chainHead, leafHash: leafHash)
-                        let entry = LogEntry(index: index, leafInput: leafInput, leafHash: leafHash,
-                                             chainHash: next.chainHead, loggedAtMillis: loggedAt)
-                        try txn.insert(entry: entry, eventID: envelope.eventID)
-                        // Receipts need only the hashes; keep the entry without its bytes.
-                        appendedEntries[index] = LogEntry(index: index, leafInput: [], leafHash: leafHash,
-                                                          chainHash: next.chainHead, loggedAtMillis: loggedAt)
-                        nodes.add(level: 0, index: index, hash: leafHash)
-                        let completed = next.frontier.append(leafHash: leafHash)
+                        next.chainHead = chainHead
+                        _ = builder.add(leaf: index, hash: prepared.leafHash)
+                        let completed = next.frontier.append(leafHash: prepared.leafHash)
                         try txn.insert(nodes: completed)
-                        for node in completed { nodes.add(level: node.level, index: node.index, hash: node.hash) }
-                        seen[envelope.eventID] = index
-                        receiptsToBuild.append((g, i, index, false))
+                        builder.add(completed)
+                        let chainText = Base64.encode(chainHead)
+                        seen[envelope.eventID] = (index, chainText)
+                        items[g][i] = .appended(index: index, chainHash: chainText, duplicate: false)
                         appended += 1
                     }
                 }
                 let size = next.frontier.size
+                // Stored nodes, each read at most once: the consistency check and older duplicates' proofs.
+                let nodes = BatchNodeCache(base: txn)
                 if size > oldSize {
                     let root = next.frontier.root
                     // Never sign a checkpoint inconsistent with the last one: prove the new tree extends
@@ -158,52 +187,52 @@ final class Sequencer: @unchecked Sendable {
                         .signed(by: ledger.signer)
                     next.checkpointRoot = root
                     try txn.insert(checkpointNote: next.checkpointNote, size: size)
+                    tree = builder.build(frontier: next.frontier)
                 }
-                // Every fresh entry of the batch shares one loggedAt: format it once.
-                let loggedAtText = RFC3339.format(millis: loggedAt)
-                for r in receiptsToBuild {
-                    let entry: LogEntry
-                    if let fresh = appendedEntries[r.index] {
-                        entry = fresh
-                    } else if let stored = try txn.entry(at: r.index) {
-                        entry = stored
-                    } else {
+                for r in olderDuplicates {
+                    guard let entry = try txn.entry(at: r.index) else {
                         throw StoreErrorInLedger("entry \(r.index) named by the event id index is missing")
                     }
                     let path = try Merkle.inclusionProof(index: r.index, size: size, reader: nodes)
-                    results[r.group][r.item] = .success(Receipt(
+                    items[r.group][r.item] = .receipt(Receipt(
                         index: r.index, eventId: batch[r.group].envelopes[r.item].eventIDHex,
                         leafHash: Base64.encode(entry.leafHash), chainHash: Base64.encode(entry.chainHash),
-                        loggedAt: r.duplicate ? RFC3339.format(millis: entry.loggedAtMillis) : loggedAtText, duplicate: r.duplicate,
+                        loggedAt: RFC3339.format(millis: entry.loggedAtMillis), duplicate: true,
                         checkpoint: next.checkpointNote,
                         inclusionProof: InclusionProof(leafIndex: r.index, treeSize: size, path: path)))
                 }
             }
+            domain.commit()
             next.lastLoggedAt = loggedAt
             head = next
             ledger.publish(next, newKeys: newKeys)
             ledger.logger.debug("committed batch", metadata: [
-                "batch.events": "\(results.reduce(0) { $0 + $1.count })", "batch.appended": "\(appended)",
+                "batch.events": "\(items.reduce(0) { $0 + $1.count })", "batch.appended": "\(appended)",
                 "log.size": "\(next.frontier.size)", "batch.duration": "\(ContinuousClock.now - started)",
             ])
         } catch {
+            domain.rollback()
+            tree = nil
             ledger.logger.error("batch not committed", metadata: ["error": "\(error)", "log.size": "\(oldSize)"])
             let failure = LedgerError(.storageFailure, "the batch could not be committed: \(error)")
-            for g in results.indices {
-                for i in results[g].indices {
-                    if case .failure = results[g][i] { continue }
-                    results[g][i] = .failure(failure)
+            for g in items.indices {
+                for i in items[g].indices {
+                    if case .refused? = items[g][i] { continue }
+                    items[g][i] = .refused(failure)
                 }
             }
         }
+        let checkpoint = head.checkpointNote
+        let loggedAtText = RFC3339.format(millis: loggedAt)
         for (g, group) in batch.enumerated() {
-            group.continuation.resume(returning: results[g].map { $0! })
+            group.continuation.resume(returning: BatchOutcome(items: items[g].map { $0! }, tree: tree, checkpoint: checkpoint,
+                                                              loggedAt: loggedAtText))
         }
     }
 }
 
-/// Serves tree nodes for one batch: nodes created in the batch from memory, older ones from the
-/// transaction (which also sees the batch's own writes), each read at most once.
+/// Serves stored tree nodes to one batch's transaction (which also sees the batch's own writes), each read
+/// at most once.
 final class BatchNodeCache: MerkleNodeReader {
     private let base: LogWriteTransaction
     private var cache: [Int64: [UInt8]] = [:]
@@ -219,10 +248,6 @@ final class BatchNodeCache: MerkleNodeReader {
     func remember(subtree lo: UInt64, _ hi: UInt64, hash: [UInt8]) { subtrees[SubtreeRange(lo: lo, hi: hi)] = hash }
 
     init(base: LogWriteTransaction) { self.base = base }
-
-    func add(level: Int, index: UInt64, hash: [UInt8]) {
-        cache[Int64(level) << 48 | Int64(index)] = hash
-    }
 
     func node(level: Int, index: UInt64) throws -> [UInt8] {
         let key = Int64(level) << 48 | Int64(index)

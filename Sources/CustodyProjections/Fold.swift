@@ -116,6 +116,23 @@ struct Fold {
                 }
             }
 
+        case "kp.return":
+            // The certificate expired in transit: closed, and its rough active again with the exporter.
+            let number = try b.string("certificate")
+            var cert = try record(Kind.certificate, number)
+            cert.set("returnedAt", index: e.index)
+            cert.set("returnedBy", e.signer)
+            cert.set("returnedOn", b["returnedOn"]?.stringValue)
+            try w.put(Kind.certificate, number, at: e.index, body: cert.encoded())
+            let exporter = try cert.string("exporter")
+            for id in cert.strings("parcels") {
+                try updateParcel(id, e, event: ["certificate": .string(number)]) {
+                    $0.set("custodian", exporter)
+                    $0.set("status", "active")
+                    $0.remove("pending")
+                }
+            }
+
         case "kp.import.external":
             let number = try b.string("certificate")
             var cert = JSONObject()
@@ -165,6 +182,21 @@ struct Fold {
             for id in transfer.strings("parcels") {
                 try updateParcel(id, e, event: ["transfer": .integer(t)]) {
                     $0.set("custodian", e.signer)
+                    $0.set("status", "active")
+                    $0.remove("pending")
+                }
+            }
+
+        case "custody.cancel", "custody.reject":
+            // The transfer closes without a change of custody: its parcels are active again with the sender.
+            let t = try b.int("transfer")
+            var transfer = try record(Kind.transfer, String(t))
+            transfer.set(e.type == "custody.cancel" ? "cancelledAt" : "rejectedAt", index: e.index)
+            try w.put(Kind.transfer, String(t), at: e.index, body: transfer.encoded())
+            let sender = try transfer.string("sender")
+            for id in transfer.strings("parcels") {
+                try updateParcel(id, e, event: ["transfer": .integer(t)]) {
+                    $0.set("custodian", sender)
                     $0.set("status", "active")
                     $0.remove("pending")
                 }

@@ -121,6 +121,8 @@ struct RuleContext {
                     guard let number = event["certificate"]?.stringValue, seen.insert(number).inserted,
                           let cert = try q.certificate(number) else { continue }
                     if cert.bool("external") { continue }
+                    // A returned certificate (kp.return) is closed: its rough never crossed the border.
+                    if cert.optionalIndex("returnedAt") != nil { continue }
                     if cert.optionalIndex("validatedAt") == nil {
                         out.append(reason(.unverified, "KP certificate \(number) is not validated by \(cert.optionalString("exportingCountry") ?? "the exporting country")'s authority",
                                           [index]))

@@ -31,16 +31,14 @@ struct LedgerController<Context: RequestContext>: Sendable {
 
     @Sendable func submit(request: Request, context: Context) async throws -> Response {
         let buffer = try await request.body.collect(upTo: maxBodyBytes)
-        let bytes = [UInt8](buffer: buffer)
-        switch try await Submission.decode(bytes) {
-        case .single(let item):
-            let envelope = try item.get()
-            let receipt = try await ledger.submit(envelope).get()
-            return try APIResponse.json(receipt)
-        case .batch(let items):
-            let results = await ledger.submit(items)
-            return try APIResponse.json(BatchResult(results: results.enumerated().map { BatchItemResult($1, item: $0) }))
+        let json: [UInt8]
+        switch try await ledger.submit(body: [UInt8](buffer: buffer)) {
+        case .single(let result):
+            json = try result.get().jsonBytes()
+        case .batch(let results):
+            json = BatchResult(results: results.enumerated().map { BatchItemResult($1, item: $0) }).jsonBytes()
         }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }
 
     @Sendable func entries(request: Request, context: Context) async throws -> Response {

@@ -177,7 +177,6 @@ public final class Simulator {
 
     enum Metric: Sendable {
         case none
-        case flow(ProblemKind?)
         case extract(country: String, points: Int64, problem: ProblemKind?)
         case certified(points: Int64)
         case external(points: Int64, problem: ProblemKind?)
@@ -194,7 +193,7 @@ public final class Simulator {
         case startFlow
         case export(lot: String, to: Int, then: Arrival)
         case validate(certificate: String, authority: Int, lots: [String])
-        case kpImport(certificate: String, authority: Int, lots: [String], points: Int64, then: Arrival)
+        case kpImport(certificate: String, lots: [String], points: Int64)
         case transfer(lots: [String], to: Int, then: Arrival)
         case accept(transfer: UInt64, receiver: Int, lots: [String], then: Arrival)
         case hubRoute(String)
@@ -304,9 +303,6 @@ public final class Simulator {
         statistics.eventsByType[u.type, default: 0] += 1
         switch u.metric {
         case .none: break
-        case .flow(let problem):
-            statistics.flows += 1
-            if let problem { statistics.problemFlows[problem, default: 0] += 1 }
         case .extract(let country, let points, let problem):
             statistics.flows += 1
             if let problem { statistics.problemFlows[problem, default: 0] += 1 }
@@ -439,10 +435,9 @@ public final class Simulator {
         case .export(let lot, let to, let then): try export(lot, to: to, then: then)
         case .validate(let certificate, let authority, let ids):
             try emit(try EventDraft.kpValidate(certificate: certificate), by: authority, at: now + shift(ids))
-            schedule(after: 2 * Self.day...8 * Self.day, .kpImport(certificate: certificate, authority: kpAuthority[country(ofCertificate: certificate)]!,
-                                                                   lots: ids, points: ids.reduce(0) { $0 + lots[$1]!.points }, then: pendingArrival[certificate]!))
-        case .kpImport(let certificate, _, let ids, let points, let then):
-            pendingArrival[certificate] = nil
+            schedule(after: 2 * Self.day...8 * Self.day, .kpImport(certificate: certificate, lots: ids, points: ids.reduce(0) { $0 + lots[$1]!.points }))
+        case .kpImport(let certificate, let ids, let points):
+            let then = pendingArrival.removeValue(forKey: certificate)!
             let importer = pendingImporter.removeValue(forKey: certificate)!
             let authority = kpAuthority[actors[importer].country]!
             let at = now + shift(ids)
@@ -508,12 +503,9 @@ public final class Simulator {
         }
     }
 
+    /// What happens to a certificate's parcels once imported, and who imports them, until the import.
     private var pendingArrival: [String: Arrival] = [:]
     private var pendingImporter: [String: Int] = [:]
-
-    private func country(ofCertificate certificate: String) -> String {
-        actors[pendingImporter[certificate]!].country
-    }
 
     private func shift(_ ids: [String]) -> Int64 { ids.compactMap { lots[$0]?.shift }.max() ?? 0 }
 

@@ -10,7 +10,9 @@ public final class DomainTables: DomainState {
 
     init(connection: SQLiteConnection) { self.connection = connection }
 
-    /// The tables, created in a new log database or scratch database.
+    /// The tables, created in a new log database or scratch database. Columns added after schema version 1
+    /// (`LogStore.migrate`) come last in their table, as `ALTER TABLE … ADD COLUMN` puts them in a migrated file,
+    /// so a replay's tables compare column for column with a migrated log's.
     static let schema = """
         CREATE TABLE participants (id TEXT PRIMARY KEY, legal_name TEXT NOT NULL, country TEXT NOT NULL,
             roles TEXT NOT NULL, registered_at INTEGER NOT NULL) WITHOUT ROWID;
@@ -27,12 +29,21 @@ public final class DomainTables: DomainState {
         CREATE TABLE certificates (number TEXT PRIMARY KEY, exporting TEXT NOT NULL, importing TEXT NOT NULL,
             exporter TEXT NOT NULL, importer TEXT NOT NULL, parcels TEXT NOT NULL, carats INTEGER NOT NULL,
             issued_on TEXT NOT NULL, expires_on TEXT NOT NULL, exported_at INTEGER NOT NULL, validated_at INTEGER,
-            imported_at INTEGER) WITHOUT ROWID;
+            imported_at INTEGER, returned_at INTEGER) WITHOUT ROWID;
         CREATE TABLE transfers (idx INTEGER PRIMARY KEY, sender TEXT NOT NULL, receiver TEXT NOT NULL,
-            parcels TEXT NOT NULL, accepted_at INTEGER);
+            parcels TEXT NOT NULL, accepted_at INTEGER, cancelled_at INTEGER, rejected_at INTEGER);
         CREATE TABLE grading_reports (number TEXT PRIMARY KEY, stone TEXT NOT NULL, idx INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE event_summaries (idx INTEGER PRIMARY KEY, type TEXT NOT NULL, signer TEXT NOT NULL);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+
+    /// Moves the domain tables of a schema version 1 file to version 2: the closing of transfers by
+    /// `custody.cancel` / `custody.reject` and of certificates by `kp.return` (nullable columns, NULL in every
+    /// existing row, which is what a replay of a version 1 log derives).
+    static let migrationToVersion2 = """
+        ALTER TABLE certificates ADD COLUMN returned_at INTEGER;
+        ALTER TABLE transfers ADD COLUMN cancelled_at INTEGER;
+        ALTER TABLE transfers ADD COLUMN rejected_at INTEGER;
         """
 
     /// Tables derived from the log (everything but `meta`'s own bookkeeping), for an auditor's comparison.
@@ -101,22 +112,25 @@ public final class DomainTables: DomainState {
     public func certificate(_ number: String) throws -> Certificate? {
         let s = try connection.statement("""
             SELECT number, exporting, importing, exporter, importer, parcels, carats, issued_on, expires_on,
-                   exported_at, validated_at, imported_at FROM certificates WHERE number = ?
+                   exported_at, validated_at, imported_at, returned_at FROM certificates WHERE number = ?
             """)
         s.bind(1, number)
         guard try s.step() else { return nil }
         return Certificate(number: s.text(0), exportingCountry: s.text(1), importingCountry: s.text(2), exporter: s.text(3),
                            importer: s.text(4), parcels: s.text(5).split(separator: ",").map(String.init), carats: s.int64(6),
                            issuedOn: s.text(7), expiresOn: s.text(8), exportedAt: UInt64(s.int64(9)),
-                           validatedAt: s.isNull(10) ? nil : UInt64(s.int64(10)), importedAt: s.isNull(11) ? nil : UInt64(s.int64(11)))
+                           validatedAt: s.isNull(10) ? nil : UInt64(s.int64(10)), importedAt: s.isNull(11) ? nil : UInt64(s.int64(11)),
+                           returnedAt: s.isNull(12) ? nil : UInt64(s.int64(12)))
     }
 
     public func transfer(at index: UInt64) throws -> Transfer? {
-        let s = try connection.statement("SELECT idx, sender, receiver, parcels, accepted_at FROM transfers WHERE idx = ?")
+        let s = try connection.statement(
+            "SELECT idx, sender, receiver, parcels, accepted_at, cancelled_at, rejected_at FROM transfers WHERE idx = ?")
         s.bind(1, Int64(index))
         guard try s.step() else { return nil }
         return Transfer(index: UInt64(s.int64(0)), sender: s.text(1), receiver: s.text(2),
-                        parcels: s.text(3).split(separator: ",").map(String.init), acceptedAt: s.isNull(4) ? nil : UInt64(s.int64(4)))
+                        parcels: s.text(3).split(separator: ",").map(String.init), acceptedAt: s.isNull(4) ? nil : UInt64(s.int64(4)),
+                        cancelledAt: s.isNull(5) ? nil : UInt64(s.int64(5)), rejectedAt: s.isNull(6) ? nil : UInt64(s.int64(6)))
     }
 
     public func gradingReport(_ number: String) throws -> UInt64? {
@@ -212,18 +226,19 @@ public final class DomainTables: DomainState {
             case .certificate(let c):
                 let s = try connection.statement("""
                     INSERT OR REPLACE INTO certificates (number, exporting, importing, exporter, importer, parcels, carats,
-                        issued_on, expires_on, exported_at, validated_at, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        issued_on, expires_on, exported_at, validated_at, imported_at, returned_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 s.bind(1, c.number); s.bind(2, c.exportingCountry); s.bind(3, c.importingCountry); s.bind(4, c.exporter)
                 s.bind(5, c.importer); s.bind(6, c.parcels.joined(separator: ",")); s.bind(7, c.carats); s.bind(8, c.issuedOn)
                 s.bind(9, c.expiresOn); s.bind(10, Int64(c.exportedAt)); s.bind(11, c.validatedAt.map(Int64.init))
-                s.bind(12, c.importedAt.map(Int64.init))
+                s.bind(12, c.importedAt.map(Int64.init)); s.bind(13, c.returnedAt.map(Int64.init))
                 try s.run()
             case .transfer(let t):
                 let s = try connection.statement(
-                    "INSERT OR REPLACE INTO transfers (idx, sender, receiver, parcels, accepted_at) VALUES (?, ?, ?, ?, ?)")
+                    "INSERT OR REPLACE INTO transfers (idx, sender, receiver, parcels, accepted_at, cancelled_at, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 s.bind(1, Int64(t.index)); s.bind(2, t.sender); s.bind(3, t.receiver); s.bind(4, t.parcels.joined(separator: ","))
-                s.bind(5, t.acceptedAt.map(Int64.init))
+                s.bind(5, t.acceptedAt.map(Int64.init)); s.bind(6, t.cancelledAt.map(Int64.init)); s.bind(7, t.rejectedAt.map(Int64.init))
                 try s.run()
             case .gradingReport(let number, let stone, let index):
                 let s = try connection.statement("INSERT INTO grading_reports (number, stone, idx) VALUES (?, ?, ?)")
@@ -275,8 +290,15 @@ public final class ScratchDomain {
                 try? connection.execute("DETACH DATABASE replay")
             }
             for table in DomainTables.derivedTables {
-                let sql = "SELECT COUNT(*) FROM (SELECT * FROM main.\(table) EXCEPT SELECT * FROM replay.\(table)) "
-                    + "UNION ALL SELECT COUNT(*) FROM (SELECT * FROM replay.\(table) EXCEPT SELECT * FROM main.\(table))"
+                // The log database's columns: a file at an older schema version (audited read-only, so never
+                // migrated) lacks the columns added since, which its events leave NULL in the replay.
+                let info = try connection.statement("SELECT name FROM pragma_table_info(?, 'main') ORDER BY cid")
+                info.bind(1, table)
+                var names: [String] = []
+                while try info.step() { names.append(info.text(0)) }
+                let columns = names.isEmpty ? "*" : names.joined(separator: ", ")
+                let sql = "SELECT COUNT(*) FROM (SELECT \(columns) FROM main.\(table) EXCEPT SELECT \(columns) FROM replay.\(table)) "
+                    + "UNION ALL SELECT COUNT(*) FROM (SELECT \(columns) FROM replay.\(table) EXCEPT SELECT \(columns) FROM main.\(table))"
                 let s = try connection.statement(sql)
                 while try s.step() {
                     if s.int64(0) > 0 {

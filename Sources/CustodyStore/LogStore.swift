@@ -6,14 +6,18 @@ import Synchronization
 /// state derived from them (`DomainTables`). One writer connection (used by one thread at a time) and a pool of readers; WAL lets readers
 /// run beside the writer.
 public final class LogStore: Sendable {
-    /// Schema version this code writes; older files are migrated forward on open.
-    static let schemaVersion = 1
+    /// Schema version this code writes; older files are migrated forward on open for writing, and read as they
+    /// are when opened read-only. 2: transfers and certificates record their closing (`custody.cancel`,
+    /// `custody.reject`, `kp.return`).
+    static let schemaVersion = 2
 
     /// Path of the database file.
     public let path: String
     private let writer: SQLiteConnectionBox
     private let writerLock = NSLock()
     private let readers: ReaderPool
+    /// Copies committed WAL frames into the database file on its own thread (nil when read-only).
+    private let checkpointer: WALCheckpointer?
 
     /// Opens (creating if needed) the log database at `path` for writing.
     public init(path: String, readerCount: Int = 4) throws(StoreError) {
@@ -27,9 +31,14 @@ public final class LogStore: Sendable {
         // pages back from disk on every batch once the log outgrows SQLite's 2 MB default.
         try connection.execute("PRAGMA cache_size=-65536")
         try Self.migrate(connection)
+        // Checkpoints run on their own thread (`WALCheckpointer`), not inside the writer's commits.
+        try connection.execute("PRAGMA wal_autocheckpoint=0")
         writer = SQLiteConnectionBox(connection)
         readers = try ReaderPool(path: path, count: readerCount, readOnly: false)
+        checkpointer = try WALCheckpointer(path: path)
     }
+
+    deinit { checkpointer?.stop() }
 
     /// Opens an existing log database read-only, for auditing. Never writes to it.
     public init(readOnlyPath path: String) throws {
@@ -38,9 +47,12 @@ public final class LogStore: Sendable {
         let connection = try SQLiteConnection(path: path, readOnly: true)
         writer = SQLiteConnectionBox(connection)
         readers = try ReaderPool(path: path, count: 1, readOnly: true)
+        checkpointer = nil
         let version = try readers.with { try $0.scalarInt("PRAGMA user_version") } ?? 0
-        guard version == Self.schemaVersion else {
-            throw StoreError("\(path) has schema version \(version), this tool reads \(Self.schemaVersion)")
+        // A version 1 file holds no event that closes a transfer or certificate (those types came with
+        // version 2), and an audit compares only the columns the file has; so it is audited as it is.
+        guard (1...Int64(Self.schemaVersion)).contains(version) else {
+            throw StoreError("\(path) has schema version \(version), this tool reads 1 to \(Self.schemaVersion)")
         }
     }
 
@@ -64,7 +76,14 @@ public final class LogStore: Sendable {
                 CREATE TABLE nodes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
                 CREATE TABLE checkpoints (tree_size INTEGER PRIMARY KEY, note TEXT NOT NULL);
                 \(DomainTables.schema)
-                PRAGMA user_version = 1;
+                PRAGMA user_version = \(schemaVersion);
+                COMMIT;
+                """)
+        } else if version < 2 {
+            try db.execute("""
+                BEGIN;
+                \(DomainTables.migrationToVersion2)
+                PRAGMA user_version = 2;
                 COMMIT;
                 """)
         }
@@ -78,9 +97,20 @@ public final class LogStore: Sendable {
     /// Runs `body` in one write transaction (BEGIN IMMEDIATE … COMMIT). The commit is durable
     /// (`synchronous=FULL`) when this returns; on a throw nothing of it is stored.
     public func write<T>(_ body: (LogWriteTransaction) throws -> T) throws -> T {
-        try writerLock.withLock {
+        let result = try writerLock.withLock {
             try writer.connection.transaction { try body(LogWriteTransaction(connection: writer.connection)) }
         }
+        checkpointer?.committed()
+        return result
+    }
+
+    /// Ends background checkpointing after a last checkpoint, once no more appends are coming (the ledger
+    /// closed): nothing then touches the file behind the caller's back, and later writes, if any, checkpoint
+    /// as SQLite does by default.
+    public func finishBackgroundCheckpoints() throws {
+        guard let checkpointer else { return }
+        checkpointer.stop(wait: true)
+        try writerLock.withLock { try writer.connection.execute("PRAGMA wal_autocheckpoint=1000") }
     }
 
     // MARK: Reading
@@ -136,3 +166,65 @@ final class SQLiteConnectionBox: @unchecked Sendable {
     init(_ connection: SQLiteConnection) { self.connection = connection }
 }
 
+
+/// Moves committed frames from the WAL into the database file (`PRAGMA wal_checkpoint(PASSIVE)`) on a thread
+/// of its own, with its own connection, after commits, instead of SQLite's automatic checkpoint, which runs
+/// inside the committing transaction and so on the sequencer's critical path. A passive checkpoint never
+/// blocks the writer or readers; it copies what no reader still needs, and the writer restarts the WAL from
+/// its start once everything was copied. Durability is unchanged: a commit is durable once its WAL frames are
+/// synced, which the writer's `synchronous=FULL` does before COMMIT returns; the checkpoint syncs the database
+/// file before the WAL may be reused.
+final class WALCheckpointer: @unchecked Sendable {
+    // `pending` and `stopping` are guarded by `condition`.
+    private let condition = NSCondition()
+    private var pending = 0
+    private var stopping = false
+    private var stopped = false
+    /// Commits between checkpoints: bounds the WAL to a few batches.
+    private static let commitsPerCheckpoint = 4
+
+    init(path: String) throws(StoreError) {
+        let connection = try SQLiteConnection(path: path)
+        try connection.execute("PRAGMA synchronous=FULL")
+        let box = SQLiteConnectionBox(connection)
+        let thread = Thread { [self] in run(box) }
+        thread.name = "custody-wal-checkpoint"
+        thread.start()
+    }
+
+    /// A write transaction committed.
+    func committed() {
+        condition.lock()
+        pending += 1
+        if pending >= Self.commitsPerCheckpoint { condition.signal() }
+        condition.unlock()
+    }
+
+    /// Ends the thread after a last checkpoint; with `wait`, returns only once it has ended.
+    func stop(wait: Bool = false) {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while wait && !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run(_ box: SQLiteConnectionBox) {
+        while true {
+            condition.lock()
+            while pending < Self.commitsPerCheckpoint && !stopping { condition.wait() }
+            let stop = stopping
+            pending = 0
+            condition.unlock()
+            // A failed passive checkpoint (busy) only leaves frames for the next one.
+            try? box.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            if stop {
+                condition.lock()
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+        }
+    }
+}

@@ -105,6 +105,23 @@ public final class LogWriteTransaction: LogQueries {
         try s.run()
     }
 
+    /// Inserts an entry row unless an entry with the same event id is already logged; returns whether it
+    /// inserted. One statement (the event-id index finds the repeat), instead of a lookup and an insert.
+    public func insertIfNew(entry: LogEntry, eventID: [UInt8]) throws -> Bool {
+        let s = try connection.statement("""
+            INSERT INTO entries (idx, event_id, leaf_input, leaf_hash, chain_hash, logged_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (event_id) DO NOTHING
+            """)
+        s.bind(1, Int64(entry.index))
+        s.bind(2, eventID)
+        s.bind(3, entry.leafInput)
+        s.bind(4, entry.leafHash)
+        s.bind(5, entry.chainHash)
+        s.bind(6, entry.loggedAtMillis)
+        try s.run()
+        return connection.changes == 1
+    }
+
     /// Inserts perfect subtrees completed by appends.
     public func insert(nodes: [MerkleFrontier.Node]) throws {
         let s = try connection.statement("INSERT INTO nodes (id, hash) VALUES (?, ?)")

@@ -17,6 +17,8 @@ struct BenchOptions: Sendable {
     /// Single-event POSTs: `clients` threads, each with its own connection, `perClient` events each.
     var clients = 64
     var perClient = 500
+    /// Journeys of the realistic event mix (16 events each, plus registrations), run with and without the rules.
+    var mixJourneys = 3_000
     /// Inclusion proofs timed in-process and over HTTP.
     var proofs = 10_000
     var httpProofs = 2_000
@@ -32,11 +34,12 @@ struct BenchOptions: Sendable {
         usage: custody-bench [--quick] [--out FILE] [--dir DIR] [--keep]
                              [--entries N] [--appends N] [--tasks N] [--batch N]
                              [--http-batch-events N] [--http-batch-size N] [--http-connections N]
-                             [--clients N] [--per-client N] [--proofs N] [--http-proofs N]
+                             [--clients N] [--per-client N] [--mix-journeys N] [--proofs N] [--http-proofs N]
           --quick   small sizes (20,000-entry log) for a smoke test of about a minute
           defaults: a 1,000,000-entry log, 200,000 in-process appends (8 tasks x 512),
                     100,000 HTTP batch appends (4 connections x 1,000 per request),
-                    64 clients x 500 single-event POSTs, 10,000 + 2,000 inclusion proofs
+                    64 clients x 500 single-event POSTs, 3,000 journeys of the event mix (rules on, then off),
+                    10,000 + 2,000 inclusion proofs
         """
 
     /// Parses `arguments` (without the program name). `--quick` sets small defaults that later flags override.
@@ -48,6 +51,7 @@ struct BenchOptions: Sendable {
             options.appends = 10_000
             options.httpBatchEvents = 10_000
             options.perClient = 50
+            options.mixJourneys = 320
             options.proofs = 2_000
             options.httpProofs = 500
         }
@@ -78,6 +82,7 @@ struct BenchOptions: Sendable {
             case "--http-connections": options.httpConnections = try number(flag)
             case "--clients": options.clients = try number(flag)
             case "--per-client": options.perClient = try number(flag)
+            case "--mix-journeys": options.mixJourneys = try number(flag)
             case "--proofs": options.proofs = try number(flag)
             case "--http-proofs": options.httpProofs = try number(flag)
             case "-h", "--help": throw BenchError(usage)

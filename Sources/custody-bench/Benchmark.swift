@@ -14,6 +14,9 @@ struct BenchmarkResults: Sendable {
     var bodyBytes: Double
     var leafBytes: Double
     var inProcess: AppendOutcome
+    /// The realistic event mix in-process, with the custody rules and without them.
+    var mixRules: AppendOutcome
+    var mixNoRules: AppendOutcome
     var build: BuildOutcome
     var replaySmall: ReplayMeasurement
     var replayLarge: ReplayMeasurement
@@ -68,6 +71,8 @@ struct Benchmark {
 
         let fresh = try await freshLog(directory, factory: factory, logger: logger, monitor: monitor, progress: progress)
 
+        let (mixRules, mixNoRules) = try await mixFigures(work: work, logger: logger, monitor: monitor, progress: progress)
+
         progress("replay of the \(Format.grouped(Int(fresh.size)))-entry log in a child process")
         let replaySmall = try await monitor.phase("replay, small log") {
             try await ReplayChild.replay(databasePath: directory.databasePath, scratch: work)
@@ -99,7 +104,8 @@ struct Benchmark {
         progress("done")
         return BenchmarkResults(
             date: Date(), command: command, machine: machine, options: options, raw: raw,
-            bodyBytes: fresh.bodyBytes, leafBytes: fresh.leafBytes, inProcess: fresh.appends, build: build,
+            bodyBytes: fresh.bodyBytes, leafBytes: fresh.leafBytes, inProcess: fresh.appends, mixRules: mixRules,
+            mixNoRules: mixNoRules, build: build,
             replaySmall: replaySmall, replayLarge: replayLarge, idleRSSKiB: idle,
             proofTreeSize: UInt64(options.entries), proofs: proofs, httpProofs: http.proofs,
             httpBatch: http.batch, httpSingle: http.single, totalSeconds: (ContinuousClock.now - started).seconds,
@@ -143,6 +149,34 @@ struct Benchmark {
         }
         progress("in-process: \(Format.int(appends.rate)) appends/s")
         return FreshLog(ledger: ledger, size: ledger.treeSize, appends: appends, bodyBytes: bodyBytes, leafBytes: leafBytes)
+    }
+
+    /// The realistic event mix on two fresh logs: with the custody rules, then without them (keys only).
+    private func mixFigures(work: String, logger: Logger, monitor: LoadMonitor, progress: (String) -> Void) async throws
+        -> (AppendOutcome, AppendOutcome) {
+        var outcomes: [AppendOutcome] = []
+        for rules in [true, false] {
+            let name = rules ? "mix-rules" : "mix-no-rules"
+            let directory = DataDirectory(path: work + "/" + name)
+            defer { try? FileManager.default.removeItem(atPath: directory.path) }
+            let workload = MixWorkload(tag: name)
+            let (ledger, registrar, registrarID) = try await MixWorkload.freshLedger(directory, workload: workload, rules: rules,
+                                                                                     logger: logger)
+            progress("signing \(Format.grouped(options.mixJourneys)) journeys of the event mix (not timed)")
+            let journeys = await workload.journeys(0..<options.mixJourneys, registrar: registrar, registrarID: registrarID)
+            progress("event mix, rules \(rules ? "on" : "off"): \(options.tasks) tasks")
+            let outcome = await monitor.phase(rules ? "event mix, rules on" : "event mix, rules off") {
+                await MixWorkload.run(journeys, on: ledger, tasks: options.tasks)
+            }
+            await ledger.close()
+            if let failure = outcome.firstFailure { throw BenchError("event mix (rules \(rules ? "on" : "off")): \(failure)") }
+            guard outcome.accepted == outcome.submitted else {
+                throw BenchError("event mix: \(outcome.accepted) of \(outcome.submitted) accepted")
+            }
+            progress("event mix, rules \(rules ? "on" : "off"): \(Format.int(outcome.rate)) appends/s")
+            outcomes.append(outcome)
+        }
+        return (outcomes[0], outcomes[1])
     }
 
     private struct HTTPFigures {

@@ -16,6 +16,9 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if let first = arguments.first, [ReplayChild.subcommand, ReplayChild.idleSubcommand].contains(first) {
     exit(await ReplayChild.childMain(arguments))
 }
+if let first = arguments.first, [ProfileCommand.appends, ProfileCommand.replay].contains(first) {
+    exit(await ProfileCommand.main(arguments))
+}
 
 do {
     let options = try BenchOptions.parse(arguments)

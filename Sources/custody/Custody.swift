@@ -18,9 +18,9 @@ struct Custody: AsyncParsableCommand {
                       Disclose.self, Disclosures.self],
         groupedSubcommands: [
             CommandGroup(name: "Record custody events (built from flags, signed and submitted)", subcommands: [
-                SiteCommand.self, Extract.self, KPCommand.self, Transfer.self, Accept.self, Split.self, Mix.self, Assort.self,
-                Manufacture.self, Grade.self, Sell.self, Attest.self, IncidentCommand.self, Correct.self, PolicyCommand.self,
-                KeyCommand.self,
+                SiteCommand.self, Extract.self, KPCommand.self, Transfer.self, Accept.self, Cancel.self, Reject.self, Split.self,
+                Mix.self, Assort.self, Manufacture.self, Grade.self, Sell.self, Attest.self, IncidentCommand.self, Correct.self,
+                PolicyCommand.self, KeyCommand.self,
             ]),
             CommandGroup(name: "Provenance and sourcing status", subcommands: [
                 ProvenanceCommand.self, StatusCommand.self, StatusListCommand.self,

@@ -96,6 +96,32 @@ extension Custody {
         }
     }
 
+    struct Cancel: EventCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw a transfer you sent that is still pending (custody.cancel); its parcels are yours again.",
+            discussion: "Example: custody cancel --key surat.key --transfer 24 --reason \"wrong consignee\"")
+        @Option(help: "Log index of the transfer.") var transfer: UInt64
+        @Option(help: "Why it is withdrawn.") var reason: String
+        @OptionGroup var event: EventOptions
+
+        func perform() async throws {
+            try await event.record(try build { try .custodyCancel(transfer: transfer, reason: reason) })
+        }
+    }
+
+    struct Reject: EventCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Refuse a pending transfer addressed to you (custody.reject); its parcels go back to the sender.",
+            discussion: "Example: custody reject --key retail.key --transfer 24 --reason \"seal broken on arrival\"")
+        @Option(help: "Log index of the transfer.") var transfer: UInt64
+        @Option(help: "Why it is refused.") var reason: String
+        @OptionGroup var event: EventOptions
+
+        func perform() async throws {
+            try await event.record(try build { try .custodyReject(transfer: transfer, reason: reason) })
+        }
+    }
+
     struct Split: EventCommand {
         static let configuration = CommandConfiguration(
             abstract: "Split a parcel you hold into new lots (parcel.split); weights and stones must add up.",

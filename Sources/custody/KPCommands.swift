@@ -3,12 +3,12 @@ import CustodyClient
 import CustodyDomain
 import Foundation
 
-/// Kimberley Process certificates: export, validation, import.
+/// Kimberley Process certificates: export, validation, import, return.
 extension Custody {
     struct KPCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "kp", abstract: "Kimberley Process certificates: export, validate, import.",
-            subcommands: [Export.self, Validate.self, Import.self, ImportExternal.self])
+            commandName: "kp", abstract: "Kimberley Process certificates: export, validate, import, return.",
+            subcommands: [Export.self, Validate.self, Import.self, ImportExternal.self, Return.self])
 
         struct Export: EventCommand {
             static let configuration = CommandConfiguration(
@@ -90,6 +90,26 @@ extension Custody {
                 let received = try dateArgument(receivedOn ?? event.today, flag: "--received-on")
                 let carats = points ?? 0
                 try await event.record(try build { try .kpImport(certificate: certificate, parcels: ids, carats: carats, receivedOn: received) })
+            }
+        }
+
+        struct Return: EventCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "return",
+                abstract: "Return rough whose KP certificate expired in transit to the exporter, as the exporting country's authority (kp.return).",
+                discussion: """
+                    The certificate must never have been imported and must have expired before the return date (default: \
+                    the event's day). It is closed: no import can follow. The parcels are active again in the exporter's custody.
+                    Example: custody kp return --key bw-kp.key --certificate BW-2026-000123 --reason "held at customs past expiry"
+                    """)
+            @Option(help: "Certificate number.") var certificate: String
+            @Option(help: "Day the rough was returned, YYYY-MM-DD, after the certificate's expiry (default: the event's day).") var returnedOn: String?
+            @Option(help: "Why it came back.") var reason: String
+            @OptionGroup var event: EventOptions
+
+            func perform() async throws {
+                let returned = try dateArgument(returnedOn ?? event.today, flag: "--returned-on")
+                try await event.record(try build { try .kpReturn(certificate: certificate, returnedOn: returned, reason: reason) })
             }
         }
 

@@ -148,4 +148,36 @@ struct CLIEventTests {
         #expect(try await daemon.client.health().treeSize == size)
         try await daemon.stop()
     }
+
+    @Test("cancel, reject and kp return from flags: the parcels are the sender's or exporter's again")
+    func closingCommands() async throws {
+        let daemon = try await LiveDaemon.start()
+        let cli = try CustodyCLI(daemon: daemon)
+        let miner = try await cli.participant("miner-3", country: "BW", roles: ["miner", "exporter"])
+        let trader = try await cli.participant("trader-3", country: "BW", roles: ["trader"])
+        let authority = try await cli.participant("bw-kp-3", country: "BW", roles: ["kp-authority"])
+        _ = try await cli.participant("importer-3", country: "BE", roles: ["importer"])
+        _ = try await cli.logged(["site", "register", "--key", miner, "--site", "S3", "--name", "Pit", "--country", "BW", "--region", "North",
+                                  "--lat", "0", "--lon", "0", "--kind", "alluvial"])
+        _ = try await cli.logged(["extract", "--key", miner, "--site", "S3", "--parcel", "P3", "--carats", "10", "--stones", "2"])
+
+        let first = try await cli.logged(["transfer", "--key", miner, "--parcels", "P3", "--to", "trader-3"])
+        _ = try await cli.logged(["cancel", "--key", miner, "--transfer", "\(first.index)", "--reason", "wrong consignee"])
+        var p = try await daemon.client.parcel("P3")
+        #expect(p.custodian == "miner-3" && p.status == "active")
+        let second = try await cli.logged(["transfer", "--key", miner, "--parcels", "P3", "--to", "trader-3"])
+        _ = try await cli.logged(["reject", "--key", trader, "--transfer", "\(second.index)", "--reason", "seal broken"])
+        p = try await daemon.client.parcel("P3")
+        #expect(p.custodian == "miner-3" && p.status == "active")
+        #expect(p.history.map(\.type).suffix(4) == ["custody.transfer", "custody.cancel", "custody.transfer", "custody.reject"])
+
+        _ = try await cli.logged(["kp", "export", "--key", miner, "--certificate", "BW-2026-C3", "--importing-country", "BE",
+                                  "--importer", "importer-3", "--parcels", "P3", "--value-cents", "100000",
+                                  "--issued-on", "2026-01-01", "--expires-on", "2026-02-01"])
+        #expect(try await daemon.client.parcel("P3").status == "in-transit")
+        _ = try await cli.logged(["kp", "return", "--key", authority, "--certificate", "BW-2026-C3", "--reason", "expired at the border"])
+        p = try await daemon.client.parcel("P3")
+        #expect(p.custodian == "miner-3" && p.status == "active" && p.history.last?.type == "kp.return")
+        try await daemon.stop()
+    }
 }

@@ -71,6 +71,12 @@ struct BuiltChain {
                                                     issuedOn: c.today, expiresOn: "2099-12-31"))
         try await c.accepted("bw-kp", try .kpValidate(certificate: "BW-2026-0001"))
         try await c.accepted("be-kp", try .kpImport(certificate: "BW-2026-0001", parcels: ["P"], carats: 125_000, receivedOn: c.today))
+        // Rough whose certificate expired in transit comes back to the miner.
+        try await c.accepted("miner", try .parcelExtract(parcel: "R", site: "BW-JW", carats: 500, stones: 3, extractedOn: c.today))
+        try await c.accepted("miner", try .kpExport(certificate: "BW-2020-0009", exportingCountry: "BW", importingCountry: "BE",
+                                                    importer: "trader", parcels: ["R"], carats: 500, valueCents: 100_000,
+                                                    issuedOn: "2020-01-01", expiresOn: "2020-03-01"))
+        try await c.accepted("bw-kp", try .kpReturn(certificate: "BW-2020-0009", returnedOn: "2020-03-02", reason: "held at customs past expiry"))
         try await c.accepted("trader", try .parcelSplit(parcel: "P", outputs: [.init(parcel: "A", carats: 75_000, stones: 2_500),
                                                                                .init(parcel: "B", carats: 50_000, stones: 1_700)]))
         try await c.accepted("trader", try .parcelSplit(parcel: "B", outputs: [.init(parcel: "B1", carats: 25_000, stones: 850),
@@ -79,6 +85,10 @@ struct BuiltChain {
         try await c.accepted("trader", try .parcelSplit(parcel: "A", outputs: [.init(parcel: "A1", carats: 300, stones: 2),
                                                                                .init(parcel: "A2", carats: 74_700, stones: 2_498)]))
         try await c.accepted("trader", try .parcelAssort(parcel: "A1", stones: [.init(stone: "S1", carats: 160), .init(stone: "S2", carats: 140)]))
+        let withdrawn = try await c.accepted("trader", try .custodyTransfer(parcels: ["S2"], to: "cutter"))
+        try await c.accepted("trader", try .custodyCancel(transfer: withdrawn, reason: "wrong stone"))
+        let refused = try await c.accepted("trader", try .custodyTransfer(parcels: ["S2"], to: "cutter"))
+        try await c.accepted("cutter", try .custodyReject(transfer: refused, reason: "not ordered"))
         let toCutter = try await c.accepted("trader", try .custodyTransfer(parcels: ["S1"], to: "cutter"))
         try await c.accepted("cutter", try .custodyAccept(transfer: toCutter))
         try await c.accepted("cutter", try .parcelManufacture(parcel: "S1", polished: [.init(stone: "S1-P", carats: 90)]))
@@ -132,6 +142,7 @@ struct EventBuilderTests {
         #expect(try c.parcel("S2")?.custodian == "trader" && c.parcel("S2")?.stones == 1)
         #expect(try c.parcel("AE-1")?.custodian == "trader")
         #expect(try c.parcel("Q")?.custodian == "miner")
+        #expect(try c.parcel("R")?.custodian == "miner" && c.parcel("R")?.status == .active)
         await c.log.ledger.close()
         let report = try await LogAuditor(source: DatabaseAuditSource(path: c.log.directory.databasePath),
                                           options: AuditOptions(logKey: c.log.ledger.signer.verifier)).run()
@@ -205,6 +216,10 @@ struct EventBuilderTests {
         #expect(pointer { try .custodyTransfer(parcels: [], to: "x") } == "/body/parcels")
         #expect(pointer { try .custodyTransfer(parcels: ["A"], to: "a/b") } == "/body/to")
         #expect(pointer { try .custodyAccept(transfer: 0) } == "/body/transfer")
+        #expect(pointer { try .custodyCancel(transfer: 0, reason: "r") } == "/body/transfer")
+        #expect(pointer { try .custodyReject(transfer: 5, reason: " ") } == "/body/reason")
+        #expect(pointer { try .kpReturn(certificate: "BW-1", returnedOn: "2026-02-30", reason: "r") } == "/body/returnedOn")
+        #expect(pointer { try .kpReturn(certificate: "bw-1", returnedOn: "2026-02-28", reason: "r") } == "/body/certificate")
         #expect(pointer { try .parcelSplit(parcel: "P", outputs: [.init(parcel: "X", carats: 1, stones: 1)]) } == "/body/outputs")
         #expect(pointer { try .parcelSplit(parcel: "P", outputs: [.init(parcel: "X", carats: 1, stones: 1),
                                                                  .init(parcel: "Y", carats: 1, stones: 0)]) } == "/body/outputs/1/stones")
@@ -274,6 +289,9 @@ struct EventBuilderTests {
                                             carats: 10, valueCents: 0, issuedOn: "2026-01-01", expiresOn: "2026-03-01", receivedOn: "2026-01-05")),
             ("antwerp", try .custodyTransfer(parcels: ["P"], to: "surat", terms: "FOB Antwerp, net 30")),
             ("surat", try .custodyAccept(transfer: 17)),
+            ("antwerp", try .custodyCancel(transfer: 17, reason: "wrong consignee")),
+            ("surat", try .custodyReject(transfer: 17, reason: "seal broken on arrival")),
+            ("bw-kp", try .kpReturn(certificate: "BW-2026-1", returnedOn: "2027-02-01", reason: "held at customs past expiry")),
             ("antwerp", try .parcelSplit(parcel: "P", outputs: [.init(parcel: "A", carats: 1, stones: 1), .init(parcel: "B", carats: 1, stones: 1)])),
             ("antwerp", try .parcelMix(inputs: ["A", "B"], output: .init(parcel: "C", carats: 2, stones: 2))),
             ("antwerp", try .parcelAssort(parcel: "C", stones: [.init(stone: "C-1", carats: 1), .init(stone: "C-2", carats: 1)])),

@@ -170,6 +170,22 @@ extension EventDraft {
         ]), disclosures: [value])
     }
 
+    /// `kp.return`: the exporting country's KP authority records that rough exported under `certificate`, never
+    /// imported, came back to the exporter after the certificate expired in transit; the certificate is closed
+    /// and the parcels are active again in the exporter's custody.
+    ///
+    /// - Parameters:
+    ///   - returnedOn: the day the rough was returned, `YYYY-MM-DD`; after the certificate's `expiresOn`, and not
+    ///     after the event's own day.
+    ///   - reason: why, e.g. `held at customs in Antwerp past the certificate's expiry`.
+    public static func kpReturn(certificate: String, returnedOn: String, reason: String) throws(EventBuilderError) -> EventDraft {
+        EventDraft(type: "kp.return", fields: JSONObject([
+            ("certificate", try Check.certificate(certificate, "certificate")),
+            ("returnedOn", try Check.date(returnedOn, "returnedOn")),
+            ("reason", try Check.text(reason, "reason")),
+        ]))
+    }
+
     // MARK: Custody
 
     /// `custody.transfer`: the custodian sends `parcels` to participant `to`; they are in transit until `to`
@@ -194,6 +210,24 @@ extension EventDraft {
     /// `custody.accept`: the receiver accepts the transfer logged at index `transfer`; custody changes.
     public static func custodyAccept(transfer: UInt64) throws(EventBuilderError) -> EventDraft {
         EventDraft(type: "custody.accept", fields: JSONObject([("transfer", try Check.logIndex(transfer, "transfer"))]))
+    }
+
+    /// `custody.cancel`: the sender withdraws the transfer logged at index `transfer` while it is pending (not
+    /// accepted, cancelled or rejected); its parcels are active again in the sender's custody.
+    public static func custodyCancel(transfer: UInt64, reason: String) throws(EventBuilderError) -> EventDraft {
+        EventDraft(type: "custody.cancel", fields: JSONObject([
+            ("transfer", try Check.logIndex(transfer, "transfer")),
+            ("reason", try Check.text(reason, "reason")),
+        ]))
+    }
+
+    /// `custody.reject`: the receiver refuses the transfer logged at index `transfer` while it is pending; its
+    /// parcels are active again in the sender's custody.
+    public static func custodyReject(transfer: UInt64, reason: String) throws(EventBuilderError) -> EventDraft {
+        EventDraft(type: "custody.reject", fields: JSONObject([
+            ("transfer", try Check.logIndex(transfer, "transfer")),
+            ("reason", try Check.text(reason, "reason")),
+        ]))
     }
 
     // MARK: Transformations

@@ -1,0 +1,133 @@
+import CustodyCrypto
+import CustodyLedger
+import Foundation
+import Logging
+
+/// `custody-bench profile-appends` and `profile-replay`: one phase alone, reported as CPU time per event
+/// (the whole process's and the sequencer thread's), which other processes' load on a shared machine
+/// disturbs far less than wall-clock rates. For profiling (`perf record -p`), not for the report.
+enum ProfileCommand {
+    static let appends = "profile-appends"
+    static let replay = "profile-replay"
+
+    static func main(_ arguments: [String]) async -> Int32 {
+        do {
+            var rest = arguments.dropFirst()
+            var count = 50_000, tasks = 8, batch = 512, dir: String?, keep = false
+            var db: String?
+            var mix = false, rules = true
+            while let flag = rest.popFirst() {
+                switch flag {
+                case "--appends": count = Int(rest.popFirst() ?? "") ?? count
+                case "--tasks": tasks = Int(rest.popFirst() ?? "") ?? tasks
+                case "--batch": batch = Int(rest.popFirst() ?? "") ?? batch
+                case "--dir": dir = rest.popFirst()
+                case "--keep": keep = true
+                case "--db": db = rest.popFirst()
+                case "--mix": mix = true
+                case "--rules-off": rules = false
+                default: throw BenchError("unknown argument \(flag)")
+                }
+            }
+            if arguments.first == replay {
+                guard let db else { throw BenchError("profile-replay needs --db PATH") }
+                let before = CPUSample.now()
+                let auditor = LogAuditor(source: try DatabaseAuditSource(path: db))
+                let (report, seconds) = try await timedAsync { try await auditor.run() }
+                let after = CPUSample.now()
+                print(after.summary(since: before, events: Int(report.treeSize), seconds: seconds, label: "replay"))
+                return 0
+            }
+            let work = dir ?? NSTemporaryDirectory() + "custody-profile-\(getpid())"
+            let directory = DataDirectory(path: work + "/data")
+            defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
+            var logger = Logger(label: "custody-bench")
+            logger.logLevel = .warning
+            if mix {
+                let workload = MixWorkload(tag: "profile")
+                let (ledger, registrar, registrarID) = try await MixWorkload.freshLedger(directory, workload: workload, rules: rules,
+                                                                                         logger: logger)
+                let journeys = await workload.journeys(0..<(count / 16), registrar: registrar, registrarID: registrarID)
+                let before = CPUSample.now()
+                let outcome = await MixWorkload.run(journeys, on: ledger, tasks: tasks)
+                let after = CPUSample.now()
+                if let f = outcome.firstFailure { throw BenchError(f) }
+                print(after.summary(since: before, events: outcome.accepted, seconds: outcome.seconds,
+                                    label: "event mix, rules \(rules ? "on" : "off")"))
+                await ledger.close()
+                return 0
+            }
+            let (ledger, _) = try await directory.openLedger(origin: Benchmark.origin, logger: logger)
+            let factory = EventFactory()
+            let registrar = try KeyFile.read(from: directory.registrarKeyPath)
+            for r in await ledger.submit(factory.registrations(registrar: try registrar.signingKey(), registrarID: registrar.participant)) {
+                if case .failure(let e) = r { throw BenchError("register: \(e)") }
+            }
+            for r in await ledger.submit(factory.sites()) { if case .failure(let e) = r { throw BenchError("sites: \(e)") } }
+            let events = await factory.events(0..<count)
+            let before = CPUSample.now()
+            let outcome = await LedgerLoad.submitAll(events, to: ledger, tasks: tasks, batch: batch)
+            let after = CPUSample.now()
+            if let f = outcome.firstFailure { throw BenchError(f) }
+            print(after.summary(since: before, events: outcome.accepted, seconds: outcome.seconds, label: "appends"))
+            await ledger.close()
+            if keep { print("kept \(directory.databasePath)") }
+            return 0
+        } catch {
+            FileHandle.standardError.write(Data("profile: \(error)\n".utf8))
+            return 1
+        }
+    }
+}
+
+/// CPU seconds of this process and of its named threads.
+struct CPUSample {
+    var process: Double
+    var threads: [String: Double]
+
+    static func now() -> CPUSample {
+        var usage = rusage()
+        getrusage(__rusage_who_t(0), &usage)  // RUSAGE_SELF
+        let process = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+        var threads: [String: Double] = [:]
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        for tid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
+            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8),
+                  let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let f = stat[stat.index(after: close)...].split(separator: " ")
+            guard f.count > 13 else { continue }
+            let name = comm.trimmingCharacters(in: .whitespacesAndNewlines)
+            threads[name, default: 0] += ((Double(f[11]) ?? 0) + (Double(f[12]) ?? 0)) / ticks
+        }
+        return CPUSample(process: process, threads: threads)
+    }
+
+    /// CPU microseconds of one Ed25519 verification of a 400-byte message on this thread, now.
+    static func verifyMicros() -> Double {
+        let samples = RawLimitBenchmark.SignedSamples(count: 64, messageSize: 400)
+        let start = threadCPUSeconds()
+        var ok = 0
+        for i in 0..<3_000 where samples.verify(i) { ok += 1 }
+        precondition(ok == 3_000)
+        return (threadCPUSeconds() - start) * 1e6 / 3_000
+    }
+
+    func summary(since before: CPUSample, events: Int, seconds: Double, label: String) -> String {
+        let n = Double(events)
+        let cpu = (process - before.process) * 1e6 / n
+        let verify = Self.verifyMicros()
+        var lines = ["\(label): \(events) events in \(Format.fixed(seconds, 2)) s = \(Format.int(n / seconds)) /s wall",
+                     "  process CPU \(Format.fixed(cpu, 1)) µs/event -> \(Format.int(2e6 / cpu)) /s if 2 cores were ours",
+                     "  one verify \(Format.fixed(verify, 1)) µs CPU: CPU-bound projection \(Format.percent(verify / cpu)) of all-cores verify"]
+        for (name, value) in threads.sorted(by: { $0.value > $1.value }) {
+            let d = value - (before.threads[name] ?? 0)
+            if d * 1e6 / n >= 1 { lines.append("  thread \(name): \(Format.fixed(d * 1e6 / n, 1)) µs/event") }
+            if name == "custody-seq" {
+                lines.append("  sequencer-bound projection \(Format.percent(verify / (2 * d * 1e6 / n))) of all-cores verify")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
