@@ -85,7 +85,9 @@ struct Fold {
             cert.set("carats", b["carats"]?.int64Value)
             cert.set("exportedAt", index: e.index)
             try w.put(Kind.certificate, number, at: e.index, body: cert.encoded())
+            let crossing = JSONObject([("certificate", .string(number))]).encoded()
             for id in b.strings("parcels") {
+                try w.append(Kind.crossings, id, at: e.index, body: crossing)
                 try updateParcel(id, e, event: ["certificate": .string(number), "to": .string(try b.string("importer"))]) {
                     $0.set("status", "in-transit")
                     $0.set("pending", index: e.index)
@@ -152,6 +154,7 @@ struct Fold {
                 guard let p = item.objectValue else { continue }
                 let id = try p.string("parcel")
                 ids.append(.string(id))
+                try w.append(Kind.crossings, id, at: e.index, body: JSONObject([("certificate", .string(number))]).encoded())
                 try createParcel(id, form: "rough", carats: try p.int("carats"), stones: try p.int("stones"), custodian: importer, e,
                                  event: ["certificate": .string(number)])
                 try writeOrigin(id, [OriginShare(root: id, site: nil, country: origin == "mixed" ? nil : origin,

@@ -117,9 +117,8 @@ struct RuleContext {
             // and receipt confirmed by the importing one. A crossing still open leaves the chain unfinished.
             var seen: Set<String> = []
             for parcel in lineageParcels {
-                for (index, event) in try q.eventRecords(parcel) where event["certificate"] != nil {
-                    guard let number = event["certificate"]?.stringValue, seen.insert(number).inserted,
-                          let cert = try q.certificate(number) else { continue }
+                for (index, number) in try q.crossings(parcel) {
+                    guard seen.insert(number).inserted, let cert = try q.certificate(number) else { continue }
                     if cert.bool("external") { continue }
                     // A returned certificate (kp.return) is closed: its rough never crossed the border.
                     if cert.optionalIndex("returnedAt") != nil { continue }
@@ -224,9 +223,9 @@ struct RuleContext {
             let factor = p["factor"]?.int64Value ?? 4
             var seen: Set<String> = []
             for parcel in lineageParcels {
-                for (index, event) in try q.eventRecords(parcel) where event.optionalString("type") == "kp.export" {
-                    guard let number = event.optionalString("certificate"), seen.insert(number).inserted,
-                          let cert = try q.certificate(number), let carats = cert.optionalInt("carats"), carats > 0,
+                for (index, number) in try q.crossings(parcel) {
+                    guard seen.insert(number).inserted, let cert = try q.certificate(number), !cert.bool("external"),
+                          let carats = cert.optionalInt("carats"), carats > 0,
                           let exportedAt = cert.optionalIndex("exportedAt"), let cents = exportValue(exportedAt) else { continue }
                     // Compare with the dominant origin country's average, else the world's.
                     let country = provenance.byCountry.first?.country
@@ -267,8 +266,8 @@ struct RuleContext {
     }
 
     private func certificateDate(of share: OriginShare) throws -> String? {
-        for (_, event) in try q.eventRecords(share.root) {
-            if let number = event.optionalString("certificate"), let cert = try q.certificate(number) { return cert.optionalString("issuedOn") }
+        for (_, number) in try q.crossings(share.root) {
+            if let cert = try q.certificate(number) { return cert.optionalString("issuedOn") }
         }
         return nil
     }

@@ -95,6 +95,14 @@ public struct ProjectionQueries {
     let r: ProjectionReader
     /// The tree size answers are for.
     public let asOf: UInt64
+    /// Decoded records of this view: one snapshot never changes, and a status reads the same certificates,
+    /// sites and lists for several rules.
+    private let memo = Memo()
+
+    final class Memo {
+        var objects: [String: JSONObject?] = [:]
+        var lists: [String: [(index: UInt64, body: JSONObject)]] = [:]
+    }
 
     /// Queries over one read snapshot of the projections, as of `asOf`.
     public init(_ reader: ProjectionReader, asOf: UInt64) {
@@ -103,11 +111,19 @@ public struct ProjectionQueries {
     }
 
     func object(_ kind: String, _ key: String) throws -> JSONObject? {
-        try r.get(kind, key, asOf: asOf).map { try JSONObject.decode($0.body) }
+        let id = kind + "\u{0}" + key
+        if let hit = memo.objects[id] { return hit }
+        let value = try r.get(kind, key, asOf: asOf).map { try JSONObject.decode($0.body) }
+        memo.objects[id] = value
+        return value
     }
 
     func objects(_ kind: String, _ key: String) throws -> [(index: UInt64, body: JSONObject)] {
-        try r.list(kind, key, asOf: asOf).map { ($0.from, try JSONObject.decode($0.body)) }
+        let id = kind + "\u{0}" + key
+        if let hit = memo.lists[id] { return hit }
+        let value = try r.list(kind, key, asOf: asOf).map { ($0.from, try JSONObject.decode($0.body)) }
+        memo.lists[id] = value
+        return value
     }
 
     /// The provenance of `parcel`, or nil if it did not exist at `asOf`.
@@ -209,4 +225,9 @@ public struct ProjectionQueries {
 
     /// Custody events (`events` list) of a parcel: raw, for policy rules.
     func eventRecords(_ parcel: String) throws -> [(index: UInt64, body: JSONObject)] { try objects(Kind.events, parcel) }
+
+    /// The KP certificates a parcel crossed or entered under, with the index of each export (or external import).
+    func crossings(_ parcel: String) throws -> [(index: UInt64, certificate: String)] {
+        try objects(Kind.crossings, parcel).compactMap { item in item.body.optionalString("certificate").map { (item.index, $0) } }
+    }
 }

@@ -44,6 +44,9 @@ enum Kind {
     static let policyData = "policy"
     /// Extracted volume of a site in a year, by "site/YYYY" (single).
     static let siteVolume = "site.volume"
+    /// KP certificates a parcel crossed (or entered) under, by parcel id (list of `{certificate}`): what the
+    /// certificate rules walk instead of every event of every ancestor.
+    static let crossings = "crossings"
     /// Which record a descriptive event wrote, by its log index (single): what a correction rewrites.
     static let target = "target"
 }
