@@ -42,6 +42,10 @@ public struct FoldInput: Sendable {
 /// only on the events before, read back from the records it wrote, so every rebuild writes the same bytes.
 /// It trusts the rules: events in the log were checked on append, so it does not re-judge them.
 struct Fold {
+    /// Bumped whenever the records the fold writes change meaning or shape; stores written by another
+    /// version are rebuilt from the log.
+    static let version: Int64 = 2
+
     let w: ProjectionWriter
 
     func apply(_ e: FoldInput) throws {

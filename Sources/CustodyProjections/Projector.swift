@@ -30,6 +30,15 @@ public final class Projector: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var applied = try store.appliedSize()
+        let storedVersion = try store.foldVersion()
+        if storedVersion != Fold.version {
+            if applied > 0 {
+                logger.notice("projections were built by another version of the fold; rebuilding",
+                              metadata: ["stored": "\(storedVersion)", "current": "\(Fold.version)"])
+            }
+            try store.reset(foldVersion: Fold.version)
+            applied = 0
+        }
         if applied > 0 {
             let stored = try store.read { try $0.lastLeafHash }
             let logged = applied <= size ? try entries(applied - 1, 1).first?.leafHash : nil
@@ -58,6 +67,12 @@ public final class Projector: @unchecked Sendable {
 
     private func applyLocked(_ batch: [LogEntry]) throws {
         guard let last = batch.last else { return }
+        if try store.foldVersion() != Fold.version {
+            guard try store.appliedSize() == 0 else {
+                throw ProjectionError("the projections were built by fold version \(try store.foldVersion()), this is \(Fold.version): rebuild them")
+            }
+            try store.reset(foldVersion: Fold.version)
+        }
         let inputs = try batch.map { try FoldInput(entry: $0) }
         try store.write { w in
             let expected = try w.appliedSize

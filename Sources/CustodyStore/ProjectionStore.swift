@@ -87,6 +87,22 @@ public final class ProjectionStore: @unchecked Sendable {
         return try reader.readTransaction { try body(ProjectionReader(db: reader)) }
     }
 
+    /// The version of the fold that wrote the records (0 if none recorded). A fold whose meaning changed
+    /// bumps its version, and its owner rebuilds records written by another.
+    public func foldVersion() throws -> Int64 {
+        try read { r in try r.db.scalarInt("SELECT value FROM meta WHERE name = 'fold_version'") ?? 0 }
+    }
+
+    /// Empties the store and records that `version` of the fold writes it from now on.
+    public func reset(foldVersion version: Int64) throws {
+        try write { w in
+            try w.db.execute("DELETE FROM records; UPDATE meta SET value = 0 WHERE name = 'applied_size'; UPDATE meta SET value = x'' WHERE name = 'last_leaf_hash'")
+            let s = try w.db.statement("INSERT OR REPLACE INTO meta (name, value) VALUES ('fold_version', ?1)")
+            s.bind(1, version)
+            try s.run()
+        }
+    }
+
     /// Deletes every record, so the next catch-up rebuilds from index 0.
     public func reset() throws {
         try write { w in
