@@ -3,8 +3,10 @@ import CustodyLedger
 import CustodyLog
 import CustodyModel
 import CustodyStore
+import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// What the daemon serves about provenance and status: the projections of its own log, kept in step by a
 /// background loop and caught up before every read, so an answer always reflects the whole log up to the
@@ -19,6 +21,13 @@ public final class ProjectionDesk: Sendable {
     /// The policy engine.
     public let engine: PolicyEngine
     private let logger: Logger
+    private let follower = Mutex(FollowerState())
+    private let stopped = DispatchSemaphore(value: 0)
+
+    struct FollowerState {
+        var thread: Thread?
+        var stopping = false
+    }
 
     /// Opens (or creates) the projections at `path` over `ledger`'s log.
     public init(ledger: Ledger, path: String, policyDirectory: String? = nil,
@@ -36,14 +45,49 @@ public final class ProjectionDesk: Sendable {
         try projector.catchUp(to: size) { start, limit in try ledger.entries(start: start, limit: limit) }
     }
 
-    /// Keeps catching up until the task is cancelled (the daemon runs it as a service).
-    public func follow(every interval: Duration = .milliseconds(200)) async {
-        while !Task.isCancelled {
-            do { try catchUp() } catch {
+    /// Starts a background thread that keeps the projections in step with the log. It runs at a lower
+    /// scheduling priority than the sequencer and the HTTP threads, so folding (a long rebuild after an
+    /// upgrade, or a burst of appends) yields the cores to appends and reads; reads catch up themselves first.
+    public func startFollowing(every interval: Duration = .milliseconds(200)) {
+        follower.withLock { state in
+            guard state.thread == nil else { return }
+            let thread = Thread { [self] in followLoop(interval) }
+            thread.name = "custody-projections"
+            state.thread = thread
+            thread.start()
+        }
+    }
+
+    /// Stops the background thread after the batch it is folding; returns when it has ended.
+    public func stopFollowing() {
+        let running = follower.withLock { state -> Bool in
+            state.stopping = true
+            return state.thread != nil
+        }
+        guard running else { return }
+        stopped.wait()
+    }
+
+    private func followLoop(_ interval: Duration) {
+        #if os(Linux)
+        // Nice this thread only: on Linux, setpriority(PRIO_PROCESS, 0, …) applies to the calling thread
+        // (see setpriority(2), "BUGS"). Folding is background work.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        try? "custody-proj".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+        #endif
+        let shouldStop = { self.follower.withLock { $0.stopping } }
+        while !shouldStop() {
+            do {
+                let size = ledger.treeSize
+                try projector.catchUp(to: size, entries: { start, limit in try self.ledger.entries(start: start, limit: limit) },
+                                      shouldStop: shouldStop)
+            } catch {
                 logger.error("projection catch-up failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            let nanos = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+            Thread.sleep(forTimeInterval: Double(nanos) / 1e9)
         }
+        stopped.signal()
     }
 
     /// Runs `body` on the projections caught up to the log, as of `asOf` (default: the current tree size).

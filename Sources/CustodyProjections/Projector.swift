@@ -27,6 +27,12 @@ public final class Projector: @unchecked Sendable {
     /// built from a different log (the last applied leaf hash differs from the log's), they are dropped and
     /// rebuilt from index 0. Safe to call from several threads: one catch-up runs at a time.
     public func catchUp(to size: UInt64, entries: (UInt64, Int) throws -> [LogEntry]) throws {
+        try catchUp(to: size, entries: entries, shouldStop: { false })
+    }
+
+    /// As `catchUp(to:entries:)`, checking `shouldStop` between batches so a long rebuild can be interrupted
+    /// (at shutdown); what was folded so far is kept and the next catch-up resumes from there.
+    public func catchUp(to size: UInt64, entries: (UInt64, Int) throws -> [LogEntry], shouldStop: () -> Bool) throws {
         lock.lock()
         defer { lock.unlock() }
         var applied = try store.appliedSize()
@@ -48,7 +54,7 @@ public final class Projector: @unchecked Sendable {
                 applied = 0
             }
         }
-        while applied < size {
+        while applied < size && !shouldStop() {
             let batch = try entries(applied, Int(min(UInt64(batchSize), size - applied)))
             guard let first = batch.first, first.index == applied else {
                 throw ProjectionError("the log returned no entry at index \(applied)")

@@ -79,7 +79,12 @@ struct ProjectionService: Service {
     let desk: ProjectionDesk
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await desk.follow() }
+        desk.startFollowing()
+        try? await gracefulShutdown()
+        // Off the cooperative pool: waiting for the follower may take up to one batch.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread { desk.stopFollowing(); done.resume() }.start()
+        }
     }
 }
 
