@@ -212,7 +212,7 @@ struct Replay {
     var checkpointsChecked = 1
     let seen: EventIDSet
     /// The replayed state the rules read: hot entities in memory in front of the scratch tables.
-    let domain = DomainCache()
+    let domain = DomainCache(capacity: 16_384)
     var pendingEntries = 0
 
     init(verifier: NoteVerifier, store: LogStore?, since: Checkpoint?, rules: CustodyRules) throws {
@@ -337,9 +337,10 @@ struct Replay {
         if nextCheckpoint < checkpoints.count {
             throw AuditFailure(checkpoints[nextCheckpoint].size - 1, "a stored checkpoint does not match its tree size")
         }
-        // Commit the scratch state now and then: its page cache, not the transaction, bounds memory.
+        // Commit the scratch state now and then: an open transaction keeps its dirty pages in memory, so the
+        // interval bounds replay memory (65,536 measured 177 MiB at 1M entries, over the 150 MiB budget).
         pendingEntries += chunk.count
-        if pendingEntries >= 65_536 {
+        if pendingEntries >= 8_192 {
             try commitScratch()
         }
     }

@@ -43,7 +43,8 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                              serverName: "custodyd"),
-        services: [LedgerService(ledger: ledger, logger: logger), ProjectionService(desk: projections)],
+        services: [LedgerService(ledger: ledger, logger: logger)]
+            + (configuration.followProjections ? [ProjectionService(desk: projections)] : []),
         onServerRunning: onServerRunning,
         logger: logger
     )

@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level = .info
     /// A directory of policy files (and `reference/` data) added to, or replacing, the built-in ones.
     public var policyDir: String?
+    /// Whether a background thread keeps the projections in step with the log (reads catch up either way).
+    /// The ledger-core benchmark turns it off to measure appends alone; the projections have their own.
+    public var followProjections = true
 
     /// The defaults.
     public init() {}

@@ -26,6 +26,8 @@ final class LiveServer: Sendable {
         configuration.port = 0
         configuration.origin = origin
         configuration.logLevel = logger.logLevel
+        // The core's figures: no projection follower catching up a million entries beside the measured appends.
+        configuration.followProjections = false
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = try await buildApplication(configuration: configuration, logger: logger) { channel in
             portSink.yield(channel.localAddress?.port ?? 0)
