@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 // custody-bench: measures the ledger against the raw limits of the machine it runs on, and prints a
-// Markdown report (see BENCHMARKS.md). `replay-child` and `idle-child` are internal subcommands: the
+// Markdown report (see BENCHMARKS.md); `custody-bench projections` measures provenance, status and rebuilds. `replay-child` and `idle-child` are internal subcommands: the
 // benchmark re-executes itself to measure a replay's peak memory in a process of its own.
 
 // Warnings only, and never on stdout, which carries the report.
@@ -18,6 +18,9 @@ if let first = arguments.first, [ReplayChild.subcommand, ReplayChild.idleSubcomm
 }
 if let first = arguments.first, [ProfileCommand.appends, ProfileCommand.replay].contains(first) {
     exit(await ProfileCommand.main(arguments))
+}
+if let first = arguments.first, [ProjectionBench.subcommand, ProjectionBench.childSubcommand].contains(first) {
+    exit(await ProjectionBench.main(arguments))
 }
 
 do {
