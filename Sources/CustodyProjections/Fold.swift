@@ -107,37 +107,11 @@ struct Fold {
             for id in cert.strings("parcels") { try touchParcel(id, e, event: ["certificate": .string(number)]) }
 
         case "kp.import":
-            let number = try b.string("certificate")
-            var cert = try record(Kind.certificate, number)
-            cert.set("importedAt", index: e.index)
-            cert.set("importedBy", e.signer)
-            cert.set("receivedOn", b["receivedOn"]?.stringValue)
-            try w.put(Kind.certificate, number, at: e.index, body: cert.encoded())
-            let importer = try cert.string("importer")
-            for id in cert.strings("parcels") {
-                try updateParcel(id, e, event: ["certificate": .string(number)]) {
-                    $0.set("custodian", importer)
-                    $0.set("status", "active")
-                    $0.remove("pending")
-                }
-            }
+            try closeCertificate(e, stamp: "imported", date: "receivedOn", custodianField: "importer")
 
         case "kp.return":
             // The certificate expired in transit: closed, and its rough active again with the exporter.
-            let number = try b.string("certificate")
-            var cert = try record(Kind.certificate, number)
-            cert.set("returnedAt", index: e.index)
-            cert.set("returnedBy", e.signer)
-            cert.set("returnedOn", b["returnedOn"]?.stringValue)
-            try w.put(Kind.certificate, number, at: e.index, body: cert.encoded())
-            let exporter = try cert.string("exporter")
-            for id in cert.strings("parcels") {
-                try updateParcel(id, e, event: ["certificate": .string(number)]) {
-                    $0.set("custodian", exporter)
-                    $0.set("status", "active")
-                    $0.remove("pending")
-                }
-            }
+            try closeCertificate(e, stamp: "returned", date: "returnedOn", custodianField: "exporter")
 
         case "kp.import.external":
             let number = try b.string("certificate")
@@ -312,6 +286,26 @@ struct Fold {
     private func record(_ kind: String, _ key: String) throws -> JSONObject {
         guard let r = try w.current(kind, key) else { throw ProjectionError("no \(kind) record for \(key)") }
         return try JSONObject.decode(r.body)
+    }
+
+    /// Ends a KP crossing (import or return): stamps `<stamp>At`, `<stamp>By` and the body's `date` on the
+    /// certificate, and makes its parcels active again with the participant in the certificate's
+    /// `custodianField` (the importer, or the exporter on a return).
+    private func closeCertificate(_ e: FoldInput, stamp: String, date: String, custodianField: String) throws {
+        let number = try e.body.string("certificate")
+        var cert = try record(Kind.certificate, number)
+        cert.set("\(stamp)At", index: e.index)
+        cert.set("\(stamp)By", e.signer)
+        cert.set(date, e.body[date]?.stringValue)
+        try w.put(Kind.certificate, number, at: e.index, body: cert.encoded())
+        let custodian = try cert.string(custodianField)
+        for id in cert.strings("parcels") {
+            try updateParcel(id, e, event: ["certificate": .string(number)]) {
+                $0.set("custodian", custodian)
+                $0.set("status", "active")
+                $0.remove("pending")
+            }
+        }
     }
 
     private func target(_ index: UInt64, kind: String, key: String) throws {
