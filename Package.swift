@@ -38,7 +38,7 @@ let package = Package(
         // The custody domain: participants, roles, keys, the event catalogue and its rules, as pure functions.
         .target(name: "CustodyDomain", dependencies: ["CustodyModel", "CustodyCrypto", "CustodyLog"], swiftSettings: settings),
         // SQLite storage of the log: entries, tree nodes, checkpoints.
-        .target(name: "CustodyStore", dependencies: ["CSQLite", "CustodyLog", "CustodyDomain"], swiftSettings: settings),
+        .target(name: "CustodyStore", dependencies: ["CSQLite", "CustodyModel", "CustodyLog", "CustodyDomain"], swiftSettings: settings),
         // Admission (parse, canonicalize, verify), group commit, and the offline auditor.
         .target(
             name: "CustodyLedger",

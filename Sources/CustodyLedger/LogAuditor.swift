@@ -299,7 +299,7 @@ struct Replay {
             if store != nil, storedIDs[index] != envelope.eventID {
                 throw AuditFailure(index, "stored event id does not match the entry's body")
             }
-            if let earlier = try seen.insert(envelope.eventID, index: index) {
+            if let earlier = try seen.insert(envelope.eventID, occurredAt: p.occurredAt, index: index) {
                 throw AuditFailure(index, "event \(envelope.eventIDHex) was already logged at index \(earlier)")
             }
             let facts = EventFacts(index: index, loggedAt: entry.loggedAtMillis, type: envelope.type, signer: envelope.signer,
@@ -367,13 +367,17 @@ struct Replay {
     /// Checks that the database holds nothing beyond what the replay derived.
     mutating func finishDeepChecks(store: LogStore, size: UInt64) throws {
         try commitScratch()
-        let (entries, nodes, latest) = try store.read {
-            (try $0.entryCount(), try $0.nodeCount(), try $0.treeSize())
+        let (entries, nodes, latest, eventKeys) = try store.read {
+            (try $0.entryCount(), try $0.nodeCount(), try $0.treeSize(), try $0.hasEventKeys ? try $0.eventKeyCount() : nil)
         }
         guard entries == size else {
             throw AuditFailure(size, "the database has \(entries) entries but its latest checkpoint signs \(size): rows added by hand")
         }
         guard latest == size else { throw AuditFailure(nil, "checkpoint table disagrees with the latest checkpoint") }
+        // A file from before schema version 3 has no event-key index until a ledger opens it for writing.
+        if let eventKeys, eventKeys != size {
+            throw AuditFailure(nil, "the database's event-key index has \(eventKeys) rows for \(size) entries")
+        }
         let expectedNodes = size - UInt64(size.nonzeroBitCount)
         guard nodes == expectedNodes else {
             throw AuditFailure(nil, "the database has \(nodes) tree nodes, the tree needs \(expectedNodes)")

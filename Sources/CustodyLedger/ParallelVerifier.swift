@@ -22,15 +22,20 @@ public enum ParallelVerifier {
         return results.values()
     }
 
-    /// `map` run on a Dispatch worker, so an async caller's thread (an event loop or the cooperative
-    /// pool) is never blocked by the work.
+    /// `map` run off the caller's thread, so an async caller's thread (an event loop or the cooperative
+    /// pool) is never blocked by the work. Jobs run one after another, each on all cores, in the order they
+    /// came: concurrent jobs run side by side would all finish at about the same time, and the sequencer
+    /// would idle until then and then have them all at once; in order, the first is sequenced while the
+    /// next are still being checked.
     public static func mapAsync<T: Sendable, R: Sendable>(_ items: [T], _ transform: @escaping @Sendable (T) -> R) async -> [R] {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
+            jobs.async {
                 continuation.resume(returning: map(items, transform))
             }
         }
     }
+
+    private static let jobs = DispatchQueue(label: "custody-parallel-jobs", qos: .userInitiated)
 }
 
 /// Write-once result slots filled from many threads. Each index is written by exactly one chunk and read

@@ -1,6 +1,7 @@
 import CustodyCrypto
 import CustodyDomain
 import CustodyLog
+import CustodyModel
 import CustodyStore
 import Foundation
 import Logging
@@ -133,14 +134,14 @@ final class Sequencer: @unchecked Sendable {
                             }
                         } catch let error as LedgerError {
                             // An event already in the log gets its receipt back, whatever the rules say of it now.
-                            if let existing = try txn.index(ofEvent: envelope.eventID) {
+                            if let existing = try txn.index(ofEvent: envelope.eventID, occurredAt: prepared.occurredAt) {
                                 olderDuplicates.append((g, i, existing))
                             } else {
                                 items[g][i] = .refused(error)
                             }
                             continue
                         } catch let violation as RuleViolation {
-                            if let existing = try txn.index(ofEvent: envelope.eventID) {
+                            if let existing = try txn.index(ofEvent: envelope.eventID, occurredAt: prepared.occurredAt) {
                                 olderDuplicates.append((g, i, existing))
                             } else {
                                 items[g][i] = .refused(LedgerError(violation))
@@ -150,9 +151,9 @@ final class Sequencer: @unchecked Sendable {
                         let chainHead = HashChain.next(previous: next.chainHead, leafHash: prepared.leafHash)
                         let entry = LogEntry(index: index, leafInput: prepared.leafInput, leafHash: prepared.leafHash,
                                              chainHash: chainHead, loggedAtMillis: loggedAt)
-                        // The event-id index finds a repeat in the same statement that inserts a new event.
-                        guard try txn.insertIfNew(entry: entry, eventID: envelope.eventID) else {
-                            guard let existing = try txn.index(ofEvent: envelope.eventID) else {
+                        // The event-key index finds a repeat in the same statement that records a new event.
+                        guard try txn.insertIfNew(entry: entry, eventID: envelope.eventID, occurredAt: prepared.occurredAt) else {
+                            guard let existing = try txn.index(ofEvent: envelope.eventID, occurredAt: prepared.occurredAt) else {
                                 throw StoreErrorInLedger("event \(envelope.eventIDHex) conflicts but is not in the log")
                             }
                             olderDuplicates.append((g, i, existing))

@@ -1,5 +1,6 @@
 import CustodyCrypto
 import CustodyLog
+import CustodyModel
 import Foundation
 
 /// What a participant gets back for an appended event: where it is, and proof that it is in a signed tree.

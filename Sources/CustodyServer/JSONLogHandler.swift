@@ -1,4 +1,5 @@
 import CustodyLedger
+import CustodyModel
 import Foundation
 import Logging
 

@@ -12,6 +12,9 @@ public final class DomainCache: DomainState {
     private var tables: DomainTables?
     private var committed = Layer()
     private var pending = Layer()
+    /// The parcel, certificate and grading report ids in the tables (and perhaps a few more), loaded on
+    /// first use: a definite "no" skips the table read for the new ids that most events create.
+    private var filter: KeyFilter?
     /// Most parcels, certificates and transfers kept; participants, keys and sites are always kept.
     public let capacity: Int
 
@@ -65,6 +68,17 @@ public final class DomainCache: DomainState {
     public func invalidate() {
         committed = Layer()
         pending = Layer()
+        filter = nil
+    }
+
+    /// False only when the tables certainly hold no row with this id.
+    private func mayExist(_ kind: KeyFilter.Kind, _ id: String) throws -> Bool {
+        if filter == nil {
+            var loaded = KeyFilter()
+            try store.forEachUniqueID { loaded.insert($0, $1) }
+            filter = loaded
+        }
+        return filter!.mayContain(kind, id)
     }
 
     private var store: DomainTables {
@@ -99,6 +113,7 @@ public final class DomainCache: DomainState {
 
     public func parcel(_ id: String) throws -> Parcel? {
         if let p = pending.parcels[id] ?? committed.parcels[id] { return p }
+        guard try mayExist(.parcel, id) else { return nil }
         let p = try store.parcel(id)
         if let p, committed.parcels.count < capacity { committed.parcels[id] = p }
         return p
@@ -106,6 +121,7 @@ public final class DomainCache: DomainState {
 
     public func certificate(_ number: String) throws -> Certificate? {
         if let c = pending.certificates[number] ?? committed.certificates[number] { return c }
+        guard try mayExist(.certificate, number) else { return nil }
         let c = try store.certificate(number)
         if let c, committed.certificates.count < capacity { committed.certificates[number] = c }
         return c
@@ -118,7 +134,10 @@ public final class DomainCache: DomainState {
         return t
     }
 
-    public func gradingReport(_ number: String) throws -> UInt64? { try store.gradingReport(number) }
+    public func gradingReport(_ number: String) throws -> UInt64? {
+        guard try mayExist(.gradingReport, number) else { return nil }
+        return try store.gradingReport(number)
+    }
 
     public func eventSummary(at index: UInt64) throws -> EventSummary? { try store.eventSummary(at: index) }
 
@@ -134,10 +153,15 @@ public final class DomainCache: DomainState {
             case .participant(let p): pending.participants[p.id] = p
             case .key(let k): pending.keys[k.keyID] = k
             case .site(let s): pending.sites[s.id] = s
-            case .parcel(let p): pending.parcels[p.id] = p
-            case .certificate(let c): pending.certificates[c.number] = c
+            case .parcel(let p):
+                pending.parcels[p.id] = p
+                filter?.insert(.parcel, p.id)
+            case .certificate(let c):
+                pending.certificates[c.number] = c
+                filter?.insert(.certificate, c.number)
             case .transfer(let t): pending.transfers[t.index] = t
-            case .gradingReport, .parcelEvent, .eventSummary, .meta: break
+            case .gradingReport(let number, _, _): filter?.insert(.gradingReport, number)
+            case .parcelEvent, .eventSummary, .meta: break
             }
         }
     }

@@ -169,6 +169,15 @@ public final class DomainTables: DomainState {
         return out
     }
 
+    /// Every parcel id, KP certificate number and grading report number, for the cache's `KeyFilter`.
+    func forEachUniqueID(_ body: (KeyFilter.Kind, String) -> Void) throws {
+        for (kind, sql) in [(KeyFilter.Kind.parcel, "SELECT id FROM parcels"), (.certificate, "SELECT number FROM certificates"),
+                            (.gradingReport, "SELECT number FROM grading_reports")] {
+            let s = try connection.statement(sql)
+            while try s.step() { body(kind, s.text(0)) }
+        }
+    }
+
     /// Log indexes of the events that concern a parcel, in order, with their type and signer.
     public func history(ofParcel id: String) throws -> [(index: UInt64, summary: EventSummary)] {
         let s = try connection.statement("""

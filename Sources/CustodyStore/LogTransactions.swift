@@ -50,11 +50,30 @@ public class LogQueries: MerkleNodeReader {
         return out
     }
 
-    /// The log index of the event with this id (SHA-256 of its canonical body), if logged.
-    public func index(ofEvent eventID: [UInt8]) throws -> UInt64? {
-        let s = try connection.statement("SELECT idx FROM entries WHERE event_id = ?")
-        s.bind(1, eventID)
+    /// The log index of the event with this id (SHA-256 of its canonical body) and `occurredAt` (milliseconds,
+    /// from the same body), if logged.
+    public func index(ofEvent eventID: [UInt8], occurredAt: Int64) throws -> UInt64? {
+        let s = try connection.statement("SELECT idx FROM event_keys WHERE occurred_ms = ? AND event_id = ?")
+        s.bind(1, occurredAt)
+        s.bind(2, eventID)
         return try s.step() ? UInt64(s.int64(0)) : nil
+    }
+
+    /// Whether the file has the event-key index (schema version 3 and later).
+    public var hasEventKeys: Bool {
+        get throws { try connection.scalarInt("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'event_keys'") == 1 }
+    }
+
+    /// Rows of the event-key index, which equals the entry count once it is filled.
+    public func eventKeyCount() throws -> UInt64 {
+        UInt64(try connection.scalarInt("SELECT COUNT(*) FROM event_keys") ?? 0)
+    }
+
+    /// The number of leading entries the event-key index covers: it is filled in index order, so this is
+    /// one past its highest index.
+    public func eventKeysCovered() throws -> UInt64 {
+        guard let last = try connection.scalarInt("SELECT MAX(idx) FROM event_keys") else { return 0 }
+        return UInt64(last) + 1
     }
 
 
@@ -106,18 +125,19 @@ public final class LogWriteTransaction: LogQueries {
     }
 
     /// Inserts an entry row unless an entry with the same event id is already logged; returns whether it
-    /// inserted. One statement (the event-id index finds the repeat), instead of a lookup and an insert.
-    public func insertIfNew(entry: LogEntry, eventID: [UInt8]) throws -> Bool {
-        let s = try connection.statement("""
-            INSERT INTO entries (idx, event_id, leaf_input, leaf_hash, chain_hash, logged_at) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (event_id) DO NOTHING
-            """)
-        s.bind(1, Int64(entry.index))
+    /// inserted. The event-key insert finds a repeat in the statement that records a new event.
+    public func insertIfNew(entry: LogEntry, eventID: [UInt8], occurredAt: Int64) throws -> Bool {
+        guard try insertEventKey(eventID, occurredAt: occurredAt, index: entry.index) else { return false }
+        try insert(entry: entry, eventID: eventID)
+        return true
+    }
+
+    /// Records the key of the event logged at `index`; false (and nothing written) if it is already there.
+    public func insertEventKey(_ eventID: [UInt8], occurredAt: Int64, index: UInt64) throws -> Bool {
+        let s = try connection.statement("INSERT INTO event_keys (occurred_ms, event_id, idx) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        s.bind(1, occurredAt)
         s.bind(2, eventID)
-        s.bind(3, entry.leafInput)
-        s.bind(4, entry.leafHash)
-        s.bind(5, entry.chainHash)
-        s.bind(6, entry.loggedAtMillis)
+        s.bind(3, Int64(index))
         try s.run()
         return connection.changes == 1
     }

@@ -9,6 +9,7 @@ import Logging
 enum ProfileCommand {
     static let appends = "profile-appends"
     static let replay = "profile-replay"
+    static let http = "profile-http"
 
     static func main(_ arguments: [String]) async -> Int32 {
         do {
@@ -16,6 +17,7 @@ enum ProfileCommand {
             var count = 50_000, tasks = 8, batch = 512, dir: String?, keep = false
             var db: String?
             var mix = false, rules = true
+            var clients = 64
             while let flag = rest.popFirst() {
                 switch flag {
                 case "--appends": count = Int(rest.popFirst() ?? "") ?? count
@@ -26,6 +28,7 @@ enum ProfileCommand {
                 case "--db": db = rest.popFirst()
                 case "--mix": mix = true
                 case "--rules-off": rules = false
+                case "--clients": clients = Int(rest.popFirst() ?? "") ?? clients
                 default: throw BenchError("unknown argument \(flag)")
                 }
             }
@@ -65,6 +68,21 @@ enum ProfileCommand {
             }
             for r in await ledger.submit(factory.sites()) { if case .failure(let e) = r { throw BenchError("sites: \(e)") } }
             let events = await factory.events(0..<count)
+            if arguments.first == http {
+                // Single-event POSTs to the real daemon over this data directory, `clients` connections.
+                await ledger.close()
+                let server = try await LiveServer.start(dataDir: directory.path, origin: Benchmark.origin, logger: logger)
+                let bodies = events.map(\.leafInput)
+                let before = CPUSample.now()
+                let outcome = await HTTPLoad.postEvents(port: server.port, requests: bodies, eventsPerRequest: 1, connections: clients)
+                let after = CPUSample.now()
+                try await server.stop()
+                if let f = outcome.firstFailure { throw BenchError(f) }
+                print(after.summary(since: before, events: outcome.accepted, seconds: outcome.seconds,
+                                    label: "single-event HTTP, \(clients) clients"))
+                print("  latency p50 \(Format.fixed(outcome.latency.p50 / 1e3, 2)) ms, p99 \(Format.fixed(outcome.latency.p99 / 1e3, 2)) ms")
+                return 0
+            }
             let before = CPUSample.now()
             let outcome = await LedgerLoad.submitAll(events, to: ledger, tasks: tasks, batch: batch)
             let after = CPUSample.now()

@@ -144,7 +144,7 @@ struct ClosingRulesTests {
         let raw = RawDatabase(path: path)
         raw.exec("""
             ALTER TABLE certificates DROP COLUMN returned_at; ALTER TABLE transfers DROP COLUMN cancelled_at;
-            ALTER TABLE transfers DROP COLUMN rejected_at; PRAGMA user_version = 1;
+            ALTER TABLE transfers DROP COLUMN rejected_at; DROP TABLE event_keys; PRAGMA user_version = 1;
             """)
         raw.close()
         let verifier = s.log.ledger.signer.verifier
@@ -157,5 +157,28 @@ struct ClosingRulesTests {
         #expect(try store.read { try $0.domain.certificate("BW-2026-t101") }?.returnedAt == nil)
         let after = try await LogAuditor(source: DatabaseAuditSource(path: path), options: AuditOptions(logKey: verifier)).run()
         #expect(after.treeSize == 24)
+    }
+
+    @Test("a version 2 database gets its event-key index when opened for writing, and repeats of earlier events still get their original index")
+    func versionTwoDatabase() async throws {
+        let s = try await Story.run()
+        let size = s.log.ledger.treeSize
+        await s.log.ledger.close()
+        let raw = RawDatabase(path: s.log.directory.databasePath)
+        raw.exec("DROP TABLE event_keys; PRAGMA user_version = 2;")
+        raw.close()
+        let reopened = try await TestLog.open(path: s.log.directory.path)
+        #expect(try reopened.ledger.store.read { try $0.eventKeyCount() } == size)
+        for index in [UInt64(0), 5, size - 1] {
+            let old = try EventEnvelope.parse(try reopened.ledger.entry(at: index).leafInput)
+            let again = try await reopened.ledger.submit(old).get()
+            #expect(again.index == index && again.duplicate)
+        }
+        #expect(reopened.ledger.treeSize == size)
+        await reopened.ledger.close()
+        let path = copyDatabase(reopened.directory)
+        let report = try await LogAuditor(source: DatabaseAuditSource(path: path),
+                                          options: AuditOptions(logKey: reopened.ledger.signer.verifier)).run()
+        #expect(report.treeSize == size)
     }
 }

@@ -159,4 +159,33 @@ struct PipelineTests {
         }
         cache.commit()
     }
+
+    @Test("a new cache over existing tables (a restart) loads its id filter from them: every stored id is found, new ones are not")
+    func cacheFilterAfterRestart() throws {
+        let path = TestLog.temporaryPath("filter") + "/custody.sqlite"
+        let store = try LogStore(path: path)
+        let writer = DomainCache(capacity: 16)
+        func parcel(_ i: Int) -> Parcel {
+            Parcel(id: "BW-SITE/2026/\(i)", form: .rough, carats: 100, stones: 1, custodian: "p1", status: .active,
+                   createdAt: 1, lastIndex: 1, lastOccurredAt: 0)
+        }
+        try store.write { txn in
+            writer.begin(txn.domain)
+            for i in 0..<5_000 { try writer.apply([.parcel(parcel(i))]) }
+            try writer.apply([.gradingReport(number: "GIA-1", stone: "s1", index: 7)])
+        }
+        writer.commit()
+        let restarted = DomainCache(capacity: 16)
+        try store.write { txn in
+            restarted.begin(txn.domain)
+            for i in 0..<5_000 { #expect(try restarted.parcel("BW-SITE/2026/\(i)")?.carats == 100) }
+            #expect(try restarted.gradingReport("GIA-1") == 7)
+            for i in 5_000..<10_000 { #expect(try restarted.parcel("BW-SITE/2026/\(i)") == nil) }
+            #expect(try restarted.gradingReport("GIA-2") == nil)
+            // Written through the restarted cache, a new id is found at once.
+            try restarted.apply([.parcel(parcel(20_000))])
+            #expect(try restarted.parcel("BW-SITE/2026/20000") != nil)
+        }
+        restarted.commit()
+    }
 }

@@ -110,14 +110,20 @@ struct TamperTests {
         let cut = try await f.audit { $0.exec("DELETE FROM entries WHERE idx >= 30") }
         #expect(cut?.index == 30)
         // Cut back to the signed checkpoint of size 28 (entries, checkpoints and tree nodes): the shorter log
-        // is self-consistent; only the derived state left behind, or an earlier checkpoint, shows the cut.
+        // is self-consistent; only the derived state and the event-key index left behind, or an earlier
+        // checkpoint, show the cut.
         let clean: (RawDatabase) -> Void = {
             $0.exec("DELETE FROM entries WHERE idx >= 28")
             $0.exec("DELETE FROM checkpoints WHERE tree_size > 28")
             $0.exec("DELETE FROM nodes WHERE ((id & 281474976710655) + 1) << (id >> 48) > 28")
         }
         let leftovers = try await f.audit(clean)
-        #expect(leftovers?.reason.contains("differs from the state the log's events derive") == true)
+        #expect(leftovers?.reason.contains("event-key index has 41 rows for 28 entries") == true)
+        let keysCutToo = try await f.audit {
+            clean($0)
+            $0.exec("DELETE FROM event_keys WHERE idx >= 28")
+        }
+        #expect(keysCutToo?.reason.contains("differs from the state the log's events derive") == true)
         let failure = try await f.audit(since: f.finalCheckpoint, clean)
         #expect(failure?.reason.contains("truncated") == true)
     }

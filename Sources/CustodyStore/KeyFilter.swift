@@ -1,0 +1,48 @@
+/// A Bloom filter over the ids the rules require to be new (parcels, KP certificates, grading reports), so that
+/// the common case, an id never seen, is answered in memory instead of by a read of the tables that finds
+/// nothing. A "maybe" falls through to the tables, so a false positive costs one read and is never wrong.
+///
+/// Fixed size (8 MiB, 4 probes): about 1 false positive in 90,000 at a million ids, 1 in 25 at ten million.
+/// Never shrinks: ids of a rolled-back transaction stay in it, which only adds false positives.
+struct KeyFilter {
+    enum Kind: UInt8 { case parcel = 1, certificate = 2, gradingReport = 3 }
+
+    private static let bitCount = 1 << 26
+    private var words = [UInt64](repeating: 0, count: bitCount / 64)
+    private let seed = UInt64.random(in: .min ... .max)
+
+    mutating func insert(_ kind: Kind, _ id: String) {
+        var (h, step) = hashes(kind, id)
+        for _ in 0..<4 {
+            let bit = Int(h % UInt64(Self.bitCount))
+            words[bit >> 6] |= 1 << UInt64(bit & 63)
+            h &+= step
+        }
+    }
+
+    func mayContain(_ kind: Kind, _ id: String) -> Bool {
+        var (h, step) = hashes(kind, id)
+        for _ in 0..<4 {
+            let bit = Int(h % UInt64(Self.bitCount))
+            if words[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return false }
+            h &+= step
+        }
+        return true
+    }
+
+    /// Two independent 64-bit hashes (Kirsch–Mitzenmacher double hashing): FNV-1a over the kind and the UTF-8
+    /// bytes, then two SplitMix64 finalisers.
+    private func hashes(_ kind: Kind, _ id: String) -> (UInt64, UInt64) {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
+        h = (h ^ UInt64(kind.rawValue)) &* 0x0000_0100_0000_01b3
+        for byte in id.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return (Self.mix(h), Self.mix(h ^ 0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    private static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
