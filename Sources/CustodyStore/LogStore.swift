@@ -46,6 +46,7 @@ public final class LogStore: Sendable {
         try Self.migrate(connection)
         // Checkpoints run on their own thread (`WALCheckpointer`), not inside the writer's commits.
         try connection.execute("PRAGMA wal_autocheckpoint=0")
+        connection.trackWALFrames()
         writer = SQLiteConnectionBox(connection)
         readers = try ReaderPool(path: path, count: readerCount, readOnly: false)
         checkpointer = try WALCheckpointer(path: path)
@@ -148,11 +149,23 @@ public final class LogStore: Sendable {
     /// (`synchronous=FULL`) when this returns; on a throw nothing of it is stored.
     public func write<T>(_ body: (LogWriteTransaction) throws -> T) throws -> T {
         let result = try writerLock.withLock {
-            try writer.connection.transaction { try body(LogWriteTransaction(connection: writer.connection)) }
+            let result = try writer.connection.transaction { try body(LogWriteTransaction(connection: writer.connection)) }
+            // Under steady appends the background checkpoints never find the WAL fully copied at the moment a
+            // transaction begins, which is when SQLite restarts it from its start, so it grew without end
+            // (400 MB in 16 s measured): every commit then extended the file. Past the limit the writer
+            // finishes the copy itself between two transactions (the background thread has done most of it),
+            // and the next transaction writes from the start of the WAL again.
+            if checkpointer != nil, writer.connection.walFrames > Self.walRestartFrames {
+                try? writer.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            }
+            return result
         }
         checkpointer?.committed()
         return result
     }
+
+    /// WAL frames (pages) beyond which the writer completes a checkpoint itself: 32 MiB of 4 KiB pages.
+    static let walRestartFrames: Int32 = 8192
 
     /// Ends background checkpointing after a last checkpoint, once no more appends are coming (the ledger
     /// closed): nothing then touches the file behind the caller's back, and later writes, if any, checkpoint

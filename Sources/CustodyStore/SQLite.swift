@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An error from SQLite or from the store's own integrity checks.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
@@ -23,6 +26,8 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 final class SQLiteConnection {
     private(set) var handle: OpaquePointer?
     private var statements: [String: SQLiteStatement] = [:]
+    /// Frames in the WAL after this connection's last commit, once `trackWALFrames()` was called.
+    private let walFrameCount = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
     /// Opens `path`; `readOnly` opens with SQLITE_OPEN_READONLY so an auditor can never write.
     init(path: String, readOnly: Bool = false, create: Bool = false) throws(StoreError) {
@@ -43,7 +48,21 @@ final class SQLiteConnection {
     deinit {
         statements.removeAll()
         sqlite3_close_v2(handle)
+        walFrameCount.deallocate()
     }
+
+    /// Records the WAL's length after each commit (`sqlite3_wal_hook`), which also turns off SQLite's
+    /// automatic checkpoint on this connection (the hook it uses is replaced).
+    func trackWALFrames() {
+        walFrameCount.pointee = 0
+        sqlite3_wal_hook(handle, { context, _, _, frames in
+            context?.assumingMemoryBound(to: Int32.self).pointee = frames
+            return SQLITE_OK
+        }, walFrameCount)
+    }
+
+    /// Frames in the WAL after the last commit (0 until one, or without `trackWALFrames()`).
+    var walFrames: Int32 { walFrameCount.pointee }
 
     var lastError: String { String(cString: sqlite3_errmsg(handle)) }
 
@@ -179,6 +198,27 @@ final class SQLiteStatement {
     func text(_ column: Int32) -> String {
         guard let p = sqlite3_column_text(stmt, column) else { return "" }
         return String(cString: p)
+    }
+
+    /// Columns in a result row.
+    var columnCount: Int32 { sqlite3_column_count(stmt) }
+
+    /// Whether column `column` of this statement's row and of `other`'s hold the same value: the same storage
+    /// class and the same integer, real, or bytes.
+    func sameValue(_ column: Int32, as other: SQLiteStatement) -> Bool {
+        let type = sqlite3_column_type(stmt, column)
+        guard type == sqlite3_column_type(other.stmt, column) else { return false }
+        switch type {
+        case SQLITE_NULL: return true
+        case SQLITE_INTEGER: return sqlite3_column_int64(stmt, column) == sqlite3_column_int64(other.stmt, column)
+        case SQLITE_FLOAT: return sqlite3_column_double(stmt, column) == sqlite3_column_double(other.stmt, column)
+        default:
+            let a = sqlite3_column_blob(stmt, column), b = sqlite3_column_blob(other.stmt, column)
+            let n = sqlite3_column_bytes(stmt, column)
+            guard n == sqlite3_column_bytes(other.stmt, column) else { return false }
+            guard n > 0, let a, let b else { return n == 0 }
+            return memcmp(a, b, Int(n)) == 0
+        }
     }
 }
 

@@ -128,6 +128,17 @@ struct TamperTests {
         #expect(failure?.reason.contains("truncated") == true)
     }
 
+    @Test("a changed, deleted or added row of the derived custody state is caught, naming its table")
+    func derivedState() async throws {
+        let f = try await TamperFixture.make()
+        let changed = try await f.audit { $0.exec("UPDATE participants SET legal_name = legal_name || ' Ltd' WHERE id = (SELECT MAX(id) FROM participants)") }
+        #expect(changed?.reason.contains("participants table differs") == true)
+        let deleted = try await f.audit { $0.exec("DELETE FROM event_summaries WHERE idx = 3") }
+        #expect(deleted?.reason.contains("event_summaries table differs") == true)
+        let added = try await f.audit { $0.exec("INSERT INTO meta (key, value) VALUES ('zz', 'planted')") }
+        #expect(added?.reason.contains("meta table differs") == true)
+    }
+
     @Test("a flipped byte in a stored checkpoint is caught")
     func flippedCheckpoint() async throws {
         let f = try await TamperFixture.make()
