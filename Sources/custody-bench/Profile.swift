@@ -18,6 +18,7 @@ enum ProfileCommand {
             var db: String?
             var mix = false, rules = true
             var clients = 64
+            var perRequest = 1
             while let flag = rest.popFirst() {
                 switch flag {
                 case "--appends": count = Int(rest.popFirst() ?? "") ?? count
@@ -29,6 +30,7 @@ enum ProfileCommand {
                 case "--mix": mix = true
                 case "--rules-off": rules = false
                 case "--clients": clients = Int(rest.popFirst() ?? "") ?? clients
+                case "--per-request": perRequest = Int(rest.popFirst() ?? "") ?? perRequest
                 default: throw BenchError("unknown argument \(flag)")
                 }
             }
@@ -69,17 +71,19 @@ enum ProfileCommand {
             for r in await ledger.submit(factory.sites()) { if case .failure(let e) = r { throw BenchError("sites: \(e)") } }
             let events = await factory.events(0..<count)
             if arguments.first == http {
-                // Single-event POSTs to the real daemon over this data directory, `clients` connections.
+                // POSTs to the real daemon over this data directory from `clients` connections: single events, or
+                // batches of `--per-request`.
                 await ledger.close()
                 let server = try await LiveServer.start(dataDir: directory.path, origin: Benchmark.origin, logger: logger)
-                let bodies = events.map(\.leafInput)
+                let bodies = perRequest == 1 ? events.map(\.leafInput) : HTTPLoad.batchBodies(events, perRequest: perRequest)
                 let before = CPUSample.now()
-                let outcome = await HTTPLoad.postEvents(port: server.port, requests: bodies, eventsPerRequest: 1, connections: clients)
+                let outcome = await HTTPLoad.postEvents(port: server.port, requests: bodies, eventsPerRequest: perRequest,
+                                                        connections: clients)
                 let after = CPUSample.now()
                 try await server.stop()
                 if let f = outcome.firstFailure { throw BenchError(f) }
                 print(after.summary(since: before, events: outcome.accepted, seconds: outcome.seconds,
-                                    label: "single-event HTTP, \(clients) clients"))
+                                    label: "HTTP, \(perRequest) per request, \(clients) clients"))
                 print("  latency p50 \(Format.fixed(outcome.latency.p50 / 1e3, 2)) ms, p99 \(Format.fixed(outcome.latency.p99 / 1e3, 2)) ms")
                 return 0
             }
