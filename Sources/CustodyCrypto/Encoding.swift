@@ -6,8 +6,11 @@ public enum Base64 {
 
     /// Encodes bytes. Written out rather than through `Data`, which costs an allocation and dynamic casts on
     /// every call: receipts encode some twenty hashes each on the sequencer thread.
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let input = Array(bytes)
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String { encode(Array(bytes)) }
+
+    /// Encodes an array of bytes; the concrete overload, so callers in other modules do not go through the
+    /// unspecialised generic one element at a time.
+    public static func encode(_ input: [UInt8]) -> String {
         let count = (input.count + 2) / 3 * 4
         return String(unsafeUninitializedCapacity: count) { out in
             var o = 0
@@ -49,14 +52,19 @@ public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
     /// Encodes bytes as lowercase hex.
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.underestimatedCount * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String { encode(Array(bytes)) }
+
+    /// Encodes an array of bytes (the concrete overload, as for `Base64`).
+    public static func encode(_ bytes: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var o = 0
+            for b in bytes {
+                out[o] = digits[Int(b >> 4)]
+                out[o + 1] = digits[Int(b & 0x0f)]
+                o += 2
+            }
+            return o
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes hex (either case); nil if the text is not an even number of hex digits.

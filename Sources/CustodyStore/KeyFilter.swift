@@ -2,7 +2,8 @@
 /// the common case, an id never seen, is answered in memory instead of by a read of the tables that finds
 /// nothing. A "maybe" falls through to the tables, so a false positive costs one read and is never wrong.
 ///
-/// Fixed size (8 MiB, 4 probes): about 1 false positive in 90,000 at a million ids, 1 in 25 at ten million.
+/// Fixed size (8 MiB, 4 probes in one cache line): by the usual estimate, about 1 false positive in 50,000
+/// at a million ids and 1 in 25 at ten million.
 /// Never shrinks: ids of a rolled-back transaction stay in it, which only adds false positives.
 struct KeyFilter {
     enum Kind: UInt8 { case parcel = 1, certificate = 2, gradingReport = 3 }
@@ -11,24 +12,36 @@ struct KeyFilter {
     private var words = [UInt64](repeating: 0, count: bitCount / 64)
     private let seed = UInt64.random(in: .min ... .max)
 
+    // Blocked: the 4 probes of an id fall in one 64-byte block (8 words), so a query or insert touches one
+    // cache line of the 8 MiB instead of four. Costs a little in false positives over spreading them.
     mutating func insert(_ kind: Kind, _ id: String) {
-        var (h, step) = hashes(kind, id)
-        for _ in 0..<4 {
-            let bit = Int(h % UInt64(Self.bitCount))
-            words[bit >> 6] |= 1 << UInt64(bit & 63)
-            h &+= step
+        let (h1, h2) = hashes(kind, id)
+        let block = Self.block(h1)
+        words.withUnsafeMutableBufferPointer { w in
+            for i in 0..<4 {
+                let p = Self.probe(h2, i)
+                w[block + p >> 6] |= 1 << UInt64(p & 63)
+            }
         }
     }
 
     func mayContain(_ kind: Kind, _ id: String) -> Bool {
-        var (h, step) = hashes(kind, id)
-        for _ in 0..<4 {
-            let bit = Int(h % UInt64(Self.bitCount))
-            if words[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return false }
-            h &+= step
+        let (h1, h2) = hashes(kind, id)
+        let block = Self.block(h1)
+        return words.withUnsafeBufferPointer { w in
+            for i in 0..<4 {
+                let p = Self.probe(h2, i)
+                if w[block + p >> 6] & (1 << UInt64(p & 63)) == 0 { return false }
+            }
+            return true
         }
-        return true
     }
+
+    /// The first of the 8 words of the block an id hashes to.
+    private static func block(_ h: UInt64) -> Int { Int(h % UInt64(bitCount / 512)) * 8 }
+
+    /// The `i`th probe's bit within the block (0..<512), 9 bits of the second hash at a time.
+    private static func probe(_ h: UInt64, _ i: Int) -> Int { Int(truncatingIfNeeded: h >> UInt64(9 * i)) & 511 }
 
     /// Two independent 64-bit hashes (Kirsch–Mitzenmacher double hashing): FNV-1a over the kind and the UTF-8
     /// bytes, then two SplitMix64 finalisers.
