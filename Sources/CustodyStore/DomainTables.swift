@@ -24,8 +24,7 @@ public final class DomainTables: DomainState {
             registered_at INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE parcels (id TEXT PRIMARY KEY, form TEXT NOT NULL, carats INTEGER NOT NULL, stones INTEGER NOT NULL,
             custodian TEXT NOT NULL, status TEXT NOT NULL, pending INTEGER, created_at INTEGER NOT NULL,
-            last_index INTEGER NOT NULL, last_occurred_at INTEGER NOT NULL) WITHOUT ROWID;
-        CREATE TABLE parcel_events (parcel TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (parcel, idx)) WITHOUT ROWID;
+            last_index INTEGER NOT NULL, last_occurred_at INTEGER NOT NULL, history TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
         CREATE TABLE certificates (number TEXT PRIMARY KEY, exporting TEXT NOT NULL, importing TEXT NOT NULL,
             exporter TEXT NOT NULL, importer TEXT NOT NULL, parcels TEXT NOT NULL, carats INTEGER NOT NULL,
             issued_on TEXT NOT NULL, expires_on TEXT NOT NULL, exported_at INTEGER NOT NULL, validated_at INTEGER,
@@ -46,10 +45,20 @@ public final class DomainTables: DomainState {
         ALTER TABLE transfers ADD COLUMN rejected_at INTEGER;
         """
 
+    /// Moves the domain tables of a schema version 2 file to version 3: a parcel's history (the log indexes of
+    /// the events that concern it) becomes a column of its row, written with the row, instead of a row per event
+    /// in `parcel_events`: one write less per parcel an event touches.
+    static let migrationToVersion3 = """
+        ALTER TABLE parcels ADD COLUMN history TEXT NOT NULL DEFAULT '';
+        UPDATE parcels SET history = coalesce((SELECT group_concat(idx, ',')
+            FROM (SELECT idx FROM parcel_events WHERE parcel = parcels.id ORDER BY idx)), '');
+        DROP TABLE parcel_events;
+        """
+
     /// Tables derived from the log, each with its primary key, for an auditor's comparison.
     static let derivedTables = [("participants", "id"), ("keys", "key_id"), ("sites", "id"), ("parcels", "id"),
-                                ("parcel_events", "parcel, idx"), ("certificates", "number"), ("transfers", "idx"),
-                                ("grading_reports", "number"), ("event_summaries", "idx"), ("meta", "key")]
+                                ("certificates", "number"), ("transfers", "idx"), ("grading_reports", "number"),
+                                ("event_summaries", "idx"), ("meta", "key")]
 
     // MARK: DomainState
 
@@ -181,20 +190,25 @@ public final class DomainTables: DomainState {
 
     /// Log indexes of the events that concern a parcel, in order, with their type and signer.
     public func history(ofParcel id: String) throws -> [(index: UInt64, summary: EventSummary)] {
-        let s = try connection.statement("""
-            SELECT e.idx, s.type, s.signer FROM parcel_events e JOIN event_summaries s ON s.idx = e.idx
-            WHERE e.parcel = ? ORDER BY e.idx
-            """)
+        let s = try connection.statement("SELECT history FROM parcels WHERE id = ?")
         s.bind(1, id)
-        var out: [(UInt64, EventSummary)] = []
-        while try s.step() { out.append((UInt64(s.int64(0)), EventSummary(type: s.text(1), signer: s.text(2)))) }
-        return out
+        guard try s.step() else { return [] }
+        let indexes = s.text(0).split(separator: ",").compactMap { UInt64($0) }
+        s.reset()
+        return try indexes.map { index in
+            guard let summary = try eventSummary(at: index) else {
+                throw StoreError("parcel \(id) names event \(index), which has no summary")
+            }
+            return (index, summary)
+        }
     }
 
     // MARK: Writing
 
     /// Writes the changes of one accepted event.
     public func apply(_ changes: [StateChange]) throws {
+        // Parcels whose row this event wrote, with the event's index already added to their history.
+        var recorded: Set<String> = []
         for change in changes {
             switch change {
             case .participant(let p):
@@ -221,18 +235,32 @@ public final class DomainTables: DomainState {
                 s.bind(9, Int64(site.registeredAt))
                 try s.run()
             case .parcel(let p):
+                // The row and its history in one write: the rules change a parcel only in the event that is its
+                // `lastIndex`, which is added to the history unless the row ends with it already.
                 let s = try connection.statement("""
-                    INSERT OR REPLACE INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
-                        last_occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
+                        last_occurred_at, history) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9)
+                    ON CONFLICT (id) DO UPDATE SET form = excluded.form, carats = excluded.carats, stones = excluded.stones,
+                        custodian = excluded.custodian, status = excluded.status, pending = excluded.pending,
+                        created_at = excluded.created_at, last_index = excluded.last_index,
+                        last_occurred_at = excluded.last_occurred_at,
+                        history = CASE WHEN parcels.last_index = excluded.last_index THEN parcels.history
+                                       ELSE parcels.history || ',' || excluded.last_index END
                     """)
                 s.bind(1, p.id); s.bind(2, p.form.rawValue); s.bind(3, p.carats); s.bind(4, p.stones); s.bind(5, p.custodian)
                 s.bind(6, p.status.rawValue); s.bind(7, p.pending.map(Int64.init)); s.bind(8, Int64(p.createdAt))
                 s.bind(9, Int64(p.lastIndex)); s.bind(10, p.lastOccurredAt)
                 try s.run()
+                recorded.insert(p.id)
             case .parcelEvent(let parcel, let index):
-                let s = try connection.statement("INSERT OR IGNORE INTO parcel_events (parcel, idx) VALUES (?, ?)")
-                s.bind(1, parcel); s.bind(2, Int64(index))
+                // An event that concerns a parcel without changing it (a KP validation, an attestation).
+                guard !recorded.contains(parcel) else { continue }
+                let s = try connection.statement("""
+                    UPDATE parcels SET history = history || ',' || ?1 WHERE id = ?2
+                    """)
+                s.bind(1, Int64(index)); s.bind(2, parcel)
                 try s.run()
+                recorded.insert(parcel)
             case .certificate(let c):
                 let s = try connection.statement("""
                     INSERT OR REPLACE INTO certificates (number, exporting, importing, exporter, importer, parcels, carats,
@@ -323,7 +351,24 @@ public final class ScratchDomain {
                     for column in 0..<mine.columnCount where !mine.sameValue(column, as: theirs) { return table }
                 }
             }
-            return nil
+            // A file from before schema version 3 keeps parcel histories as rows of `parcel_events`: compared with
+            // the replayed history columns, both in (parcel, index) order.
+            guard try connection.scalarInt("SELECT COUNT(*) FROM main.sqlite_schema WHERE name = 'parcel_events'") == 1 else {
+                return nil
+            }
+            let rows = try connection.statement("SELECT parcel, idx FROM main.parcel_events ORDER BY parcel, idx")
+            let histories = try connection.statement("SELECT id, history FROM replay.parcels WHERE history != '' ORDER BY id")
+            defer {
+                rows.reset()
+                histories.reset()
+            }
+            while try histories.step() {
+                let id = histories.text(0)
+                for index in histories.text(1).split(separator: ",") {
+                    guard try rows.step(), rows.text(0) == id, String(rows.int64(1)) == index else { return "parcel_events" }
+                }
+            }
+            return try rows.step() ? "parcel_events" : nil
         }
     }
 

@@ -10,8 +10,8 @@ import Synchronization
 public final class LogStore: Sendable {
     /// Schema version this code writes; older files are migrated forward on open for writing, and read as they
     /// are when opened read-only. 2: transfers and certificates record their closing (`custody.cancel`,
-    /// `custody.reject`, `kp.return`). 3: repeats are found through `event_keys`, clustered by time (the
-    /// `Ledger` fills it for entries logged before; see `LogWriteTransaction.insertIfNew`).
+    /// `custody.reject`, `kp.return`). 3: repeats are found through `event_keys`, clustered by time (see
+    /// `LogWriteTransaction.insertIfNew`), and a parcel's history is a column of its row (`parcel_events` is gone).
     static let schemaVersion = 3
 
     /// Finds a repeated event. Keyed by the event's own `occurredAt` (milliseconds) before its id, so that
@@ -107,7 +107,7 @@ public final class LogStore: Sendable {
         if version < 3 {
             // Files from before keep their UNIQUE index on entries.event_id (dropping it means rebuilding the
             // table). The new index is filled from the entries in the same transaction: one pass over the log.
-            try db.execute("BEGIN; \(eventKeysSchema)")
+            try db.execute("BEGIN; \(eventKeysSchema) \(DomainTables.migrationToVersion3)")
             do {
                 try fillEventKeys(db)
                 try db.execute("PRAGMA user_version = 3; COMMIT;")

@@ -138,23 +138,38 @@ struct ClosingRulesTests {
     func versionOneDatabase() async throws {
         let s = try await Story.run()
         let transferIndex = try #require(s.steps.first { $0.type == "custody.transfer" }).receipt.index
+        let parcel = "BW-JW-t1-0001-A"
+        let history = try s.log.ledger.store.read { try $0.domain.history(ofParcel: parcel) }.map(\.index)
+        #expect(history.count >= 5)
         await s.log.ledger.close()
         let path = copyDatabase(s.log.directory)
-        // Back to version 1: the columns version 2 added are dropped.
+        // Back to version 1: the columns version 2 added are dropped, histories are rows of parcel_events again.
         let raw = RawDatabase(path: path)
         raw.exec("""
             ALTER TABLE certificates DROP COLUMN returned_at; ALTER TABLE transfers DROP COLUMN cancelled_at;
-            ALTER TABLE transfers DROP COLUMN rejected_at; DROP TABLE event_keys; PRAGMA user_version = 1;
+            ALTER TABLE transfers DROP COLUMN rejected_at; DROP TABLE event_keys; \(parcelHistoryToVersion2)
+            PRAGMA user_version = 1;
             """)
         raw.close()
         let verifier = s.log.ledger.signer.verifier
         let before = try await LogAuditor(source: DatabaseAuditSource(path: path), options: AuditOptions(logKey: verifier)).run()
         #expect(before.treeSize == 24)
+        // In such a file the audit still checks every history row against the replay.
+        let tampered = TestLog.temporaryPath("v1") + "/custody.sqlite"
+        try FileManager.default.copyItem(atPath: path, toPath: tampered)
+        let edit = RawDatabase(path: tampered)
+        edit.exec("DELETE FROM parcel_events WHERE parcel = '\(parcel)' AND idx = \(history[2])")
+        edit.close()
+        let failure = await #expect(throws: AuditFailure.self) {
+            _ = try await LogAuditor(source: DatabaseAuditSource(path: tampered), options: AuditOptions(logKey: verifier)).run()
+        }
+        #expect(failure?.reason.contains("parcel_events table differs") == true)
         // Opened for writing, it gets the new columns (NULL in every row), and still audits.
         let store = try LogStore(path: path)
         let t = try store.read { try $0.domain.transfer(at: transferIndex) }
         #expect(t?.acceptedAt != nil && t?.cancelledAt == nil && t?.rejectedAt == nil)
         #expect(try store.read { try $0.domain.certificate("BW-2026-t101") }?.returnedAt == nil)
+        #expect(try store.read { try $0.domain.history(ofParcel: parcel) }.map(\.index) == history)
         let after = try await LogAuditor(source: DatabaseAuditSource(path: path), options: AuditOptions(logKey: verifier)).run()
         #expect(after.treeSize == 24)
     }
@@ -165,7 +180,7 @@ struct ClosingRulesTests {
         let size = s.log.ledger.treeSize
         await s.log.ledger.close()
         let raw = RawDatabase(path: s.log.directory.databasePath)
-        raw.exec("DROP TABLE event_keys; PRAGMA user_version = 2;")
+        raw.exec("DROP TABLE event_keys; \(parcelHistoryToVersion2) PRAGMA user_version = 2;")
         raw.close()
         let reopened = try await TestLog.open(path: s.log.directory.path)
         #expect(try reopened.ledger.store.read { try $0.eventKeyCount() } == size)

@@ -113,3 +113,16 @@ func copyDatabase(_ directory: DataDirectory) -> String {
     try! FileManager.default.copyItem(atPath: directory.databasePath, toPath: copy)
     return copy
 }
+
+/// Turns the parcel histories of a schema version 3 file back into version 2's form (rows of `parcel_events`,
+/// no `history` column), for the migration tests.
+let parcelHistoryToVersion2 = """
+    CREATE TABLE parcel_events (parcel TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (parcel, idx)) WITHOUT ROWID;
+    WITH RECURSIVE split(parcel, rest, idx) AS (
+        SELECT id, history || ',', NULL FROM parcels WHERE history != ''
+        UNION ALL
+        SELECT parcel, substr(rest, instr(rest, ',') + 1), CAST(substr(rest, 1, instr(rest, ',') - 1) AS INTEGER)
+        FROM split WHERE rest != '')
+    INSERT INTO parcel_events SELECT parcel, idx FROM split WHERE idx IS NOT NULL;
+    ALTER TABLE parcels DROP COLUMN history;
+    """
