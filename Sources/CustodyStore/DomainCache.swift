@@ -3,15 +3,17 @@ import CustodyDomain
 /// The hot part of the custody state in memory, in front of `DomainTables`: participants, keys and sites
 /// (few, and read by almost every event), and a bounded set of recently used parcels, certificates and
 /// transfers. Reads hit memory first and fall through to the tables; writes go to the tables (write-through)
-/// and to an overlay of the open transaction, which `commit()` merges and `rollback()` drops, so the cache
-/// never holds a value that is not in the committed database (or in the open transaction's own writes).
+/// and to memory, remembering what they replaced, which `rollback()` puts back; so the cache never holds a
+/// value that is not in the committed database (or in the open transaction's own writes). One dictionary
+/// per kind, not a transaction overlay in front of it: a read hashes its key once, and a commit copies nothing.
 ///
 /// Only correct while every write to the tables goes through it: one cache per writer connection, used by
 /// the one thread that writes (the sequencer, or an auditor's replay).
 public final class DomainCache: DomainState {
     private var tables: DomainTables?
-    private var committed = Layer()
-    private var pending = Layer()
+    private var values = Layer()
+    /// What the open transaction's writes replaced, oldest first.
+    private var undo: [Replaced] = []
     /// The parcel, certificate and grading report ids in the tables (and perhaps a few more), loaded on
     /// first use: a definite "no" skips the table read for the new ids that most events create.
     private var filter: KeyFilter?
@@ -25,49 +27,58 @@ public final class DomainCache: DomainState {
         var parcels: [String: Parcel] = [:]
         var certificates: [String: Certificate] = [:]
         var transfers: [UInt64: Transfer] = [:]
+    }
 
-        var isEmpty: Bool {
-            participants.isEmpty && keys.isEmpty && sites.isEmpty && parcels.isEmpty && certificates.isEmpty && transfers.isEmpty
-        }
+    private enum Replaced {
+        case participant(String, Participant?)
+        case key(String, ParticipantKey?)
+        case site(String, Site?)
+        case parcel(String, Parcel?)
+        case certificate(String, Certificate?)
+        case transfer(UInt64, Transfer?)
     }
 
     /// An empty cache keeping up to `capacity` parcels (and as many certificates and transfers).
     public init(capacity: Int = 65_536) {
         self.capacity = capacity
-        committed.parcels.reserveCapacity(capacity)
+        values.parcels.reserveCapacity(capacity)
     }
 
     /// Starts a transaction on `tables`: reads fall through to them, writes go to them.
     public func begin(_ tables: DomainTables) {
-        precondition(pending.isEmpty, "DomainCache.begin inside an open transaction")
+        precondition(undo.isEmpty, "DomainCache.begin inside an open transaction")
         self.tables = tables
     }
 
-    /// The transaction committed: its writes become the cache's.
+    /// The transaction committed: its writes stay. Past its capacity a kind is emptied (the tables hold it all).
     public func commit() {
-        for (k, v) in pending.participants { committed.participants[k] = v }
-        for (k, v) in pending.keys { committed.keys[k] = v }
-        for (k, v) in pending.sites { committed.sites[k] = v }
-        if committed.parcels.count + pending.parcels.count > capacity { committed.parcels.removeAll(keepingCapacity: true) }
-        for (k, v) in pending.parcels { committed.parcels[k] = v }
-        if committed.certificates.count + pending.certificates.count > capacity { committed.certificates.removeAll(keepingCapacity: true) }
-        for (k, v) in pending.certificates { committed.certificates[k] = v }
-        if committed.transfers.count + pending.transfers.count > capacity { committed.transfers.removeAll(keepingCapacity: true) }
-        for (k, v) in pending.transfers { committed.transfers[k] = v }
-        pending = Layer()
+        undo.removeAll(keepingCapacity: true)
+        if values.parcels.count > capacity { values.parcels.removeAll(keepingCapacity: true) }
+        if values.certificates.count > capacity { values.certificates.removeAll(keepingCapacity: true) }
+        if values.transfers.count > capacity { values.transfers.removeAll(keepingCapacity: true) }
         tables = nil
     }
 
     /// The transaction rolled back: its writes are forgotten.
     public func rollback() {
-        pending = Layer()
+        for replaced in undo.reversed() {
+            switch replaced {
+            case .participant(let k, let v): values.participants[k] = v
+            case .key(let k, let v): values.keys[k] = v
+            case .site(let k, let v): values.sites[k] = v
+            case .parcel(let k, let v): values.parcels[k] = v
+            case .certificate(let k, let v): values.certificates[k] = v
+            case .transfer(let k, let v): values.transfers[k] = v
+            }
+        }
+        undo.removeAll(keepingCapacity: true)
         tables = nil
     }
 
     /// Forgets everything (after the tables were changed other than through this cache).
     public func invalidate() {
-        committed = Layer()
-        pending = Layer()
+        values = Layer()
+        undo.removeAll()
         filter = nil
     }
 
@@ -89,48 +100,48 @@ public final class DomainCache: DomainState {
     // MARK: DomainState
 
     public func participant(_ id: String) throws -> Participant? {
-        if let p = pending.participants[id] ?? committed.participants[id] { return p }
+        if let p = values.participants[id] { return p }
         let p = try store.participant(id)
-        if let p { committed.participants[id] = p }
+        if let p { values.participants[id] = p }
         return p
     }
 
     public func key(_ keyID: String) throws -> ParticipantKey? {
-        if let k = pending.keys[keyID] ?? committed.keys[keyID] { return k }
+        if let k = values.keys[keyID] { return k }
         let k = try store.key(keyID)
-        if let k { committed.keys[keyID] = k }
+        if let k { values.keys[keyID] = k }
         return k
     }
 
     public func keys(of participant: String) throws -> [ParticipantKey] { try store.keys(of: participant) }
 
     public func site(_ id: String) throws -> Site? {
-        if let s = pending.sites[id] ?? committed.sites[id] { return s }
+        if let s = values.sites[id] { return s }
         let s = try store.site(id)
-        if let s { committed.sites[id] = s }
+        if let s { values.sites[id] = s }
         return s
     }
 
     public func parcel(_ id: String) throws -> Parcel? {
-        if let p = pending.parcels[id] ?? committed.parcels[id] { return p }
+        if let p = values.parcels[id] { return p }
         guard try mayExist(.parcel, id) else { return nil }
         let p = try store.parcel(id)
-        if let p, committed.parcels.count < capacity { committed.parcels[id] = p }
+        if let p, values.parcels.count < capacity { values.parcels[id] = p }
         return p
     }
 
     public func certificate(_ number: String) throws -> Certificate? {
-        if let c = pending.certificates[number] ?? committed.certificates[number] { return c }
+        if let c = values.certificates[number] { return c }
         guard try mayExist(.certificate, number) else { return nil }
         let c = try store.certificate(number)
-        if let c, committed.certificates.count < capacity { committed.certificates[number] = c }
+        if let c, values.certificates.count < capacity { values.certificates[number] = c }
         return c
     }
 
     public func transfer(at index: UInt64) throws -> Transfer? {
-        if let t = pending.transfers[index] ?? committed.transfers[index] { return t }
+        if let t = values.transfers[index] { return t }
         let t = try store.transfer(at: index)
-        if let t, committed.transfers.count < capacity { committed.transfers[index] = t }
+        if let t, values.transfers.count < capacity { values.transfers[index] = t }
         return t
     }
 
@@ -145,21 +156,21 @@ public final class DomainCache: DomainState {
 
     // MARK: Writing
 
-    /// Writes the changes of one accepted event to the tables and to the open transaction's overlay.
+    /// Writes the changes of one accepted event to the tables and to memory, remembering what it replaced.
     public func apply(_ changes: [StateChange]) throws {
         try store.apply(changes)
         for change in changes {
             switch change {
-            case .participant(let p): pending.participants[p.id] = p
-            case .key(let k): pending.keys[k.keyID] = k
-            case .site(let s): pending.sites[s.id] = s
+            case .participant(let p): undo.append(.participant(p.id, values.participants.updateValue(p, forKey: p.id)))
+            case .key(let k): undo.append(.key(k.keyID, values.keys.updateValue(k, forKey: k.keyID)))
+            case .site(let s): undo.append(.site(s.id, values.sites.updateValue(s, forKey: s.id)))
             case .parcel(let p):
-                pending.parcels[p.id] = p
+                undo.append(.parcel(p.id, values.parcels.updateValue(p, forKey: p.id)))
                 filter?.insert(.parcel, p.id)
             case .certificate(let c):
-                pending.certificates[c.number] = c
+                undo.append(.certificate(c.number, values.certificates.updateValue(c, forKey: c.number)))
                 filter?.insert(.certificate, c.number)
-            case .transfer(let t): pending.transfers[t.index] = t
+            case .transfer(let t): undo.append(.transfer(t.index, values.transfers.updateValue(t, forKey: t.index)))
             case .gradingReport(let number, _, _): filter?.insert(.gradingReport, number)
             case .parcelEvent, .eventSummary, .meta: break
             }

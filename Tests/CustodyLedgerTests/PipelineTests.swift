@@ -158,6 +158,24 @@ struct PipelineTests {
             #expect(try txn.domain.participant("p1") == p)
         }
         cache.commit()
+        // A rolled-back overwrite puts the committed value back, in memory as in the tables.
+        var renamed = p
+        renamed.legalName = "P One Renamed"
+        #expect(throws: Abort.self) {
+            try store.write { txn in
+                cache.begin(txn.domain)
+                try cache.apply([.participant(renamed)])
+                #expect(try cache.participant("p1") == renamed)
+                throw Abort()
+            }
+        }
+        cache.rollback()
+        try store.write { txn throws in
+            cache.begin(txn.domain)
+            #expect(try cache.participant("p1") == p)
+            #expect(try txn.domain.participant("p1") == p)
+        }
+        cache.commit()
     }
 
     @Test("a new cache over existing tables (a restart) loads its id filter from them: every stored id is found, new ones are not")
