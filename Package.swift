@@ -104,7 +104,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "custody-bench",
-            dependencies: ["CustodyServer", "CustodyClient", "CSodium", "CSQLite", "CustodySimulation", "CustodyProjections"],
+            dependencies: ["CustodyServer", "CustodyClient", "CustodyStore", "CSodium", "CSQLite", "CustodySimulation", "CustodyProjections"],
             swiftSettings: settings
         ),
 

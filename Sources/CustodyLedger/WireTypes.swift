@@ -258,12 +258,52 @@ enum ResponseJSON {
         }
     }
 
+    /// Comma-separated JSON strings (the inside of an array).
+    static func strings(_ items: [String], into out: inout [UInt8]) {
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            string(item, into: &out)
+        }
+    }
+
     static func number(_ n: UInt64, into out: inout [UInt8]) {
         out.append(contentsOf: String(n).utf8)
     }
 
     static func raw(_ s: StaticString, into out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+}
+
+extension InclusionProof {
+    /// The proof as the API sends it (what `JSONEncoder` with sorted keys writes, without its cost).
+    public func jsonBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + 48 * auditPath.count)
+        ResponseJSON.raw(#"{"auditPath":["#, into: &out)
+        ResponseJSON.strings(auditPath, into: &out)
+        ResponseJSON.raw(#"],"leafIndex":"#, into: &out)
+        ResponseJSON.number(leafIndex, into: &out)
+        ResponseJSON.raw(#","treeSize":"#, into: &out)
+        ResponseJSON.number(treeSize, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}
+
+extension ConsistencyProof {
+    /// The proof as the API sends it (what `JSONEncoder` with sorted keys writes, without its cost).
+    public func jsonBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + 48 * consistency.count)
+        ResponseJSON.raw(#"{"consistency":["#, into: &out)
+        ResponseJSON.strings(consistency, into: &out)
+        ResponseJSON.raw(#"],"first":"#, into: &out)
+        ResponseJSON.number(first, into: &out)
+        ResponseJSON.raw(#","second":"#, into: &out)
+        ResponseJSON.number(second, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 }
 
@@ -284,10 +324,7 @@ extension Receipt {
         ResponseJSON.raw(duplicate ? #","duplicate":true,"eventId":"# : #","duplicate":false,"eventId":"#, into: &out)
         ResponseJSON.string(eventId, into: &out)
         ResponseJSON.raw(#","inclusionProof":{"auditPath":["#, into: &out)
-        for (i, node) in inclusionProof.auditPath.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            ResponseJSON.string(node, into: &out)
-        }
+        ResponseJSON.strings(inclusionProof.auditPath, into: &out)
         ResponseJSON.raw(#"],"leafIndex":"#, into: &out)
         ResponseJSON.number(inclusionProof.leafIndex, into: &out)
         ResponseJSON.raw(#","treeSize":"#, into: &out)

@@ -38,7 +38,7 @@ struct LedgerController<Context: RequestContext>: Sendable {
         case .batch(let results):
             json = BatchResult(results: results.enumerated().map { BatchItemResult($1, item: $0) }).jsonBytes()
         }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        return APIResponse.json(bytes: json)
     }
 
     @Sendable func entries(request: Request, context: Context) async throws -> Response {
@@ -65,13 +65,13 @@ struct LedgerController<Context: RequestContext>: Sendable {
     @Sendable func inclusion(request: Request, context: Context) async throws -> Response {
         let index = try request.uri.queryParameters.integer("index", default: nil)
         let size = try request.uri.queryParameters.integer("size", default: ledger.treeSize)
-        return try APIResponse.json(try ledger.inclusionProof(index: index, size: size))
+        return APIResponse.json(bytes: try ledger.inclusionProof(index: index, size: size).jsonBytes())
     }
 
     @Sendable func consistency(request: Request, context: Context) async throws -> Response {
         let from = try request.uri.queryParameters.integer("from", default: nil)
         let to = try request.uri.queryParameters.integer("to", default: ledger.treeSize)
-        return try APIResponse.json(try ledger.consistencyProof(first: from, second: to))
+        return APIResponse.json(bytes: try ledger.consistencyProof(first: from, second: to).jsonBytes())
     }
 
     @Sendable func participants(request: Request, context: Context) async throws -> Response {

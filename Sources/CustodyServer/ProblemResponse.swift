@@ -18,6 +18,11 @@ enum APIResponse {
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// A body already encoded (the hand-written encoders of the hot responses).
+    static func json(bytes: [UInt8]) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     static func text(_ text: String, contentType: String = "text/plain; charset=utf-8") -> Response {
         Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
     }

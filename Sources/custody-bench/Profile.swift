@@ -1,5 +1,6 @@
 import CustodyCrypto
 import CustodyLedger
+import CustodyStore
 import Foundation
 import Logging
 
@@ -10,6 +11,7 @@ enum ProfileCommand {
     static let appends = "profile-appends"
     static let replay = "profile-replay"
     static let http = "profile-http"
+    static let proofs = "profile-proofs"
 
     static func main(_ arguments: [String]) async -> Int32 {
         do {
@@ -33,6 +35,18 @@ enum ProfileCommand {
                 case "--per-request": perRequest = Int(rest.popFirst() ?? "") ?? perRequest
                 default: throw BenchError("unknown argument \(flag)")
                 }
+            }
+            if arguments.first == proofs {
+                // Inclusion proofs over HTTP from the real daemon over an existing data directory.
+                guard let dir else { throw BenchError("profile-proofs needs --dir DATA_DIR") }
+                let size = try DatabaseAuditSource(path: DataDirectory(path: dir).databasePath).store!.read { try $0.treeSize() }
+                var quiet = Logger(label: "profile")
+                quiet.logLevel = .warning
+                let server = try await LiveServer.start(dataDir: dir, origin: Benchmark.origin, logger: quiet)
+                let summary = try await HTTPLoad.inclusionProofs(port: server.port, size: size, count: count)
+                try await server.stop()
+                print("HTTP inclusion proofs at \(size) entries: p50 \(Int(summary.p50)) µs, p99 \(Int(summary.p99)) µs, max \(Int(summary.max)) µs")
+                return 0
             }
             if arguments.first == replay {
                 guard let db else { throw BenchError("profile-replay needs --db PATH") }

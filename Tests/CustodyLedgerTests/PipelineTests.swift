@@ -101,7 +101,7 @@ struct PipelineTests {
         await log.ledger.close()
     }
 
-    @Test("receipt and batch JSON are byte for byte what JSONEncoder writes")
+    @Test("receipt, batch and proof JSON are byte for byte what JSONEncoder writes")
     func responseJSON() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -122,6 +122,13 @@ struct PipelineTests {
         ])
         #expect(batch.jsonBytes() == Array(try encoder.encode(batch)))
         #expect(try JSONDecoder().decode(Receipt.self, from: Data(receipt.jsonBytes())) == receipt)
+        for proof in [receipt.inclusionProof, repeated.inclusionProof] {
+            #expect(proof.jsonBytes() == Array(try encoder.encode(proof)))
+        }
+        for proof in [ConsistencyProof(first: 3, second: 70_000, path: [[1], [2, 3, 4], Array(repeating: 9, count: 32)]),
+                      ConsistencyProof(first: 5, second: 5, path: [])] {
+            #expect(proof.jsonBytes() == Array(try encoder.encode(proof)))
+        }
     }
 
     @Test("the domain cache forgets what a rolled-back transaction wrote, and keeps what a committed one did")
