@@ -235,22 +235,29 @@ public final class DomainTables: DomainState {
                 s.bind(9, Int64(site.registeredAt))
                 try s.run()
             case .parcel(let p):
-                // The row and its history in one write: the rules change a parcel only in the event that is its
-                // `lastIndex`, which is added to the history unless the row ends with it already.
-                let s = try connection.statement("""
-                    INSERT INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
-                        last_occurred_at, history) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9)
-                    ON CONFLICT (id) DO UPDATE SET form = excluded.form, carats = excluded.carats, stones = excluded.stones,
-                        custodian = excluded.custodian, status = excluded.status, pending = excluded.pending,
-                        created_at = excluded.created_at, last_index = excluded.last_index,
-                        last_occurred_at = excluded.last_occurred_at,
-                        history = CASE WHEN parcels.last_index = excluded.last_index THEN parcels.history
-                                       ELSE parcels.history || ',' || excluded.last_index END
-                    """)
+                // The row and its history in one write. A parcel is new in the event that creates it (its
+                // `createdAt` is the event's index, as is its `lastIndex`); otherwise the event is its `lastIndex`,
+                // added to the history unless this event already recorded it.
+                let s: SQLiteStatement
+                if p.createdAt == p.lastIndex && !recorded.contains(p.id) {
+                    s = try connection.statement("""
+                        INSERT INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
+                            last_occurred_at, history) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9)
+                        """)
+                } else {
+                    s = try connection.statement("""
+                        UPDATE parcels SET form = ?2, carats = ?3, stones = ?4, custodian = ?5, status = ?6, pending = ?7,
+                            created_at = ?8, last_index = ?9, last_occurred_at = ?10,
+                            history = CASE WHEN ?11 THEN history ELSE history || ',' || ?9 END
+                        WHERE id = ?1
+                        """)
+                    s.bind(11, recorded.contains(p.id) ? 1 : 0)
+                }
                 s.bind(1, p.id); s.bind(2, p.form.rawValue); s.bind(3, p.carats); s.bind(4, p.stones); s.bind(5, p.custodian)
                 s.bind(6, p.status.rawValue); s.bind(7, p.pending.map(Int64.init)); s.bind(8, Int64(p.createdAt))
                 s.bind(9, Int64(p.lastIndex)); s.bind(10, p.lastOccurredAt)
                 try s.run()
+                guard connection.changes == 1 else { throw StoreError("parcel \(p.id) was to be updated but has no row") }
                 recorded.insert(p.id)
             case .parcelEvent(let parcel, let index):
                 // An event that concerns a parcel without changing it (a KP validation, an attestation).
