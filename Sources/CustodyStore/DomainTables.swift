@@ -63,7 +63,7 @@ public final class DomainTables: DomainState {
     // MARK: DomainState
 
     public func participant(_ id: String) throws -> Participant? {
-        let s = try connection.statement("SELECT id, legal_name, country, roles, registered_at FROM participants WHERE id = ?")
+        let s = try connection.statement(literal: "SELECT id, legal_name, country, roles, registered_at FROM participants WHERE id = ?")
         s.bind(1, id)
         guard try s.step() else { return nil }
         return participantRow(s)
@@ -107,7 +107,7 @@ public final class DomainTables: DomainState {
     }
 
     public func parcel(_ id: String) throws -> Parcel? {
-        let s = try connection.statement("""
+        let s = try connection.statement(literal: """
             SELECT id, form, carats, stones, custodian, status, pending, created_at, last_index, last_occurred_at
             FROM parcels WHERE id = ?
             """)
@@ -120,7 +120,7 @@ public final class DomainTables: DomainState {
     }
 
     public func certificate(_ number: String) throws -> Certificate? {
-        let s = try connection.statement("""
+        let s = try connection.statement(literal: """
             SELECT number, exporting, importing, exporter, importer, parcels, carats, issued_on, expires_on,
                    exported_at, validated_at, imported_at, returned_at FROM certificates WHERE number = ?
             """)
@@ -144,19 +144,19 @@ public final class DomainTables: DomainState {
     }
 
     public func gradingReport(_ number: String) throws -> UInt64? {
-        let s = try connection.statement("SELECT idx FROM grading_reports WHERE number = ?")
+        let s = try connection.statement(literal: "SELECT idx FROM grading_reports WHERE number = ?")
         s.bind(1, number)
         return try s.step() ? UInt64(s.int64(0)) : nil
     }
 
     public func eventSummary(at index: UInt64) throws -> EventSummary? {
-        let s = try connection.statement("SELECT type, signer FROM event_summaries WHERE idx = ?")
+        let s = try connection.statement(literal: "SELECT type, signer FROM event_summaries WHERE idx = ?")
         s.bind(1, Int64(index))
         return try s.step() ? EventSummary(type: s.text(0), signer: s.text(1)) : nil
     }
 
     public func meta(_ key: String) throws -> String? {
-        let s = try connection.statement("SELECT value FROM meta WHERE key = ?")
+        let s = try connection.statement(literal: "SELECT value FROM meta WHERE key = ?")
         s.bind(1, key)
         return try s.step() ? s.text(0) : nil
     }
@@ -165,7 +165,7 @@ public final class DomainTables: DomainState {
 
     /// Every participant, by id.
     public func participants() throws -> [Participant] {
-        let s = try connection.statement("SELECT id, legal_name, country, roles, registered_at FROM participants ORDER BY id")
+        let s = try connection.statement(literal: "SELECT id, legal_name, country, roles, registered_at FROM participants ORDER BY id")
         var out: [Participant] = []
         while try s.step() { out.append(participantRow(s)) }
         return out
@@ -173,7 +173,7 @@ public final class DomainTables: DomainState {
 
     /// Every key, for the signature pre-check cache.
     public func allKeys() throws -> [ParticipantKey] {
-        let s = try connection.statement("SELECT key_id, participant, public_key, added_at, retired_from, revoked_at FROM keys")
+        let s = try connection.statement(literal: "SELECT key_id, participant, public_key, added_at, retired_from, revoked_at FROM keys")
         var out: [ParticipantKey] = []
         while try s.step() { out.append(keyRow(s)) }
         return out
@@ -190,7 +190,7 @@ public final class DomainTables: DomainState {
 
     /// Log indexes of the events that concern a parcel, in order, with their type and signer.
     public func history(ofParcel id: String) throws -> [(index: UInt64, summary: EventSummary)] {
-        let s = try connection.statement("SELECT history FROM parcels WHERE id = ?")
+        let s = try connection.statement(literal: "SELECT history FROM parcels WHERE id = ?")
         s.bind(1, id)
         guard try s.step() else { return [] }
         let indexes = s.text(0).split(separator: ",").compactMap { UInt64($0) }
@@ -218,7 +218,7 @@ public final class DomainTables: DomainState {
                 s.bind(4, p.roles.map(\.rawValue).joined(separator: ",")); s.bind(5, Int64(p.registeredAt))
                 try s.run()
             case .key(let k):
-                let s = try connection.statement("""
+                let s = try connection.statement(literal: """
                     INSERT OR REPLACE INTO keys (key_id, participant, public_key, added_at, retired_from, revoked_at)
                     VALUES (?, ?, ?, ?, ?, ?)
                     """)
@@ -226,7 +226,7 @@ public final class DomainTables: DomainState {
                 s.bind(5, k.retiredFrom.map(Int64.init)); s.bind(6, k.revokedAt.map(Int64.init))
                 try s.run()
             case .site(let site):
-                let s = try connection.statement("""
+                let s = try connection.statement(literal: """
                     INSERT OR REPLACE INTO sites (id, name, country, region, lat_e6, lon_e6, kind, operator, registered_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
@@ -240,12 +240,12 @@ public final class DomainTables: DomainState {
                 // added to the history unless this event already recorded it.
                 let s: SQLiteStatement
                 if p.createdAt == p.lastIndex && !recorded.contains(p.id) {
-                    s = try connection.statement("""
+                    s = try connection.statement(literal: """
                         INSERT INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
                             last_occurred_at, history) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9)
                         """)
                 } else {
-                    s = try connection.statement("""
+                    s = try connection.statement(literal: """
                         UPDATE parcels SET form = ?2, carats = ?3, stones = ?4, custodian = ?5, status = ?6, pending = ?7,
                             created_at = ?8, last_index = ?9, last_occurred_at = ?10,
                             history = CASE WHEN ?11 THEN history ELSE history || ',' || ?9 END
@@ -262,14 +262,14 @@ public final class DomainTables: DomainState {
             case .parcelEvent(let parcel, let index):
                 // An event that concerns a parcel without changing it (a KP validation, an attestation).
                 guard !recorded.contains(parcel) else { continue }
-                let s = try connection.statement("""
+                let s = try connection.statement(literal: """
                     UPDATE parcels SET history = history || ',' || ?1 WHERE id = ?2
                     """)
                 s.bind(1, Int64(index)); s.bind(2, parcel)
                 try s.run()
                 recorded.insert(parcel)
             case .certificate(let c):
-                let s = try connection.statement("""
+                let s = try connection.statement(literal: """
                     INSERT OR REPLACE INTO certificates (number, exporting, importing, exporter, importer, parcels, carats,
                         issued_on, expires_on, exported_at, validated_at, imported_at, returned_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -286,15 +286,15 @@ public final class DomainTables: DomainState {
                 s.bind(5, t.acceptedAt.map(Int64.init)); s.bind(6, t.cancelledAt.map(Int64.init)); s.bind(7, t.rejectedAt.map(Int64.init))
                 try s.run()
             case .gradingReport(let number, let stone, let index):
-                let s = try connection.statement("INSERT INTO grading_reports (number, stone, idx) VALUES (?, ?, ?)")
+                let s = try connection.statement(literal: "INSERT INTO grading_reports (number, stone, idx) VALUES (?, ?, ?)")
                 s.bind(1, number); s.bind(2, stone); s.bind(3, Int64(index))
                 try s.run()
             case .eventSummary(let index, let summary):
-                let s = try connection.statement("INSERT INTO event_summaries (idx, type, signer) VALUES (?, ?, ?)")
+                let s = try connection.statement(literal: "INSERT INTO event_summaries (idx, type, signer) VALUES (?, ?, ?)")
                 s.bind(1, Int64(index)); s.bind(2, summary.type); s.bind(3, summary.signer)
                 try s.run()
             case .meta(let key, let value):
-                let s = try connection.statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+                let s = try connection.statement(literal: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
                 s.bind(1, key); s.bind(2, value)
                 try s.run()
             }
@@ -339,7 +339,7 @@ public final class ScratchDomain {
             for (table, key) in DomainTables.derivedTables {
                 // The log database's columns: a file at an older schema version (audited read-only, so never
                 // migrated) lacks the columns added since, which its events leave NULL in the replay.
-                let info = try connection.statement("SELECT name FROM pragma_table_info(?, 'main') ORDER BY cid")
+                let info = try connection.statement(literal: "SELECT name FROM pragma_table_info(?, 'main') ORDER BY cid")
                 info.bind(1, table)
                 var names: [String] = []
                 while try info.step() { names.append(info.text(0)) }
@@ -363,8 +363,8 @@ public final class ScratchDomain {
             guard try connection.scalarInt("SELECT COUNT(*) FROM main.sqlite_schema WHERE name = 'parcel_events'") == 1 else {
                 return nil
             }
-            let rows = try connection.statement("SELECT parcel, idx FROM main.parcel_events ORDER BY parcel, idx")
-            let histories = try connection.statement("SELECT id, history FROM replay.parcels WHERE history != '' ORDER BY id")
+            let rows = try connection.statement(literal: "SELECT parcel, idx FROM main.parcel_events ORDER BY parcel, idx")
+            let histories = try connection.statement(literal: "SELECT id, history FROM replay.parcels WHERE history != '' ORDER BY id")
             defer {
                 rows.reset()
                 histories.reset()

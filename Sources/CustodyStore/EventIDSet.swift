@@ -31,13 +31,13 @@ public final class EventIDSet {
     /// Keyed by time first, like the log's own `event_keys`, so inserts cluster instead of landing at random.
     public func insert(_ id: [UInt8], occurredAt: Int64, index: UInt64) throws -> UInt64? {
         // One statement in the common case: the insert is ignored only for a repeat, which is then looked up.
-        let insert = try connection.statement("INSERT OR IGNORE INTO ids (occurred_ms, id, idx) VALUES (?, ?, ?)")
+        let insert = try connection.statement(literal: "INSERT OR IGNORE INTO ids (occurred_ms, id, idx) VALUES (?, ?, ?)")
         insert.bind(1, occurredAt)
         insert.bind(2, id)
         insert.bind(3, Int64(index))
         try insert.run()
         if connection.changes == 0 {
-            let lookup = try connection.statement("SELECT idx FROM ids WHERE occurred_ms = ? AND id = ?")
+            let lookup = try connection.statement(literal: "SELECT idx FROM ids WHERE occurred_ms = ? AND id = ?")
             lookup.bind(1, occurredAt)
             lookup.bind(2, id)
             defer { lookup.reset() }

@@ -18,7 +18,7 @@ public class LogQueries: MerkleNodeReader {
 
     /// The latest signed checkpoint note, if any.
     public func latestCheckpoint() throws -> (size: UInt64, note: String)? {
-        let s = try connection.statement("SELECT tree_size, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1")
+        let s = try connection.statement(literal: "SELECT tree_size, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1")
         guard try s.step() else { return nil }
         return (UInt64(s.int64(0)), s.text(1))
     }
@@ -26,7 +26,7 @@ public class LogQueries: MerkleNodeReader {
 
     /// Every signed checkpoint in increasing size, streamed to `body`.
     public func forEachCheckpoint(_ body: (UInt64, String) throws -> Void) throws {
-        let s = try connection.statement("SELECT tree_size, note FROM checkpoints ORDER BY tree_size")
+        let s = try connection.statement(literal: "SELECT tree_size, note FROM checkpoints ORDER BY tree_size")
         while try s.step() { try body(UInt64(s.int64(0)), s.text(1)) }
     }
 
@@ -53,7 +53,7 @@ public class LogQueries: MerkleNodeReader {
     /// The log index of the event with this id (SHA-256 of its canonical body) and `occurredAt` (milliseconds,
     /// from the same body), if logged.
     public func index(ofEvent eventID: [UInt8], occurredAt: Int64) throws -> UInt64? {
-        let s = try connection.statement("SELECT idx FROM event_keys WHERE occurred_ms = ? AND event_id = ?")
+        let s = try connection.statement(literal: "SELECT idx FROM event_keys WHERE occurred_ms = ? AND event_id = ?")
         s.bind(1, occurredAt)
         s.bind(2, eventID)
         return try s.step() ? UInt64(s.int64(0)) : nil
@@ -85,11 +85,11 @@ public class LogQueries: MerkleNodeReader {
     /// The stored hash of a perfect subtree, or nil when absent.
     public func storedNode(level: Int, index: UInt64) throws -> [UInt8]? {
         if level == 0 {
-            let s = try connection.statement("SELECT leaf_hash FROM entries WHERE idx = ?")
+            let s = try connection.statement(literal: "SELECT leaf_hash FROM entries WHERE idx = ?")
             s.bind(1, Int64(index))
             return try s.step() ? s.blob(0) : nil
         }
-        let s = try connection.statement("SELECT hash FROM nodes WHERE id = ?")
+        let s = try connection.statement(literal: "SELECT hash FROM nodes WHERE id = ?")
         s.bind(1, LogStore.nodeID(level: level, index: index))
         return try s.step() ? s.blob(0) : nil
     }
@@ -134,7 +134,7 @@ public final class LogWriteTransaction: LogQueries {
 
     /// Records the key of the event logged at `index`; false (and nothing written) if it is already there.
     public func insertEventKey(_ eventID: [UInt8], occurredAt: Int64, index: UInt64) throws -> Bool {
-        let s = try connection.statement("INSERT INTO event_keys (occurred_ms, event_id, idx) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        let s = try connection.statement(literal: "INSERT INTO event_keys (occurred_ms, event_id, idx) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         s.bind(1, occurredAt)
         s.bind(2, eventID)
         s.bind(3, Int64(index))
@@ -144,7 +144,7 @@ public final class LogWriteTransaction: LogQueries {
 
     /// Inserts perfect subtrees completed by appends.
     public func insert(nodes: [MerkleFrontier.Node]) throws {
-        let s = try connection.statement("INSERT INTO nodes (id, hash) VALUES (?, ?)")
+        let s = try connection.statement(literal: "INSERT INTO nodes (id, hash) VALUES (?, ?)")
         for node in nodes {
             s.reset()
             s.bind(1, LogStore.nodeID(level: node.level, index: node.index))
@@ -155,7 +155,7 @@ public final class LogWriteTransaction: LogQueries {
 
     /// Stores a signed checkpoint.
     public func insert(checkpointNote note: String, size: UInt64) throws {
-        let s = try connection.statement("INSERT INTO checkpoints (tree_size, note) VALUES (?, ?)")
+        let s = try connection.statement(literal: "INSERT INTO checkpoints (tree_size, note) VALUES (?, ?)")
         s.bind(1, Int64(size))
         s.bind(2, note)
         try s.run()
@@ -177,7 +177,7 @@ extension LogQueries {
 
     /// Stored perfect subtrees of one level ≥ 1 with index in `from...through`, by index.
     public func storedNodes(level: Int, from: UInt64, through: UInt64) throws -> [UInt64: [UInt8]] {
-        let s = try connection.statement("SELECT id, hash FROM nodes WHERE id BETWEEN ? AND ?")
+        let s = try connection.statement(literal: "SELECT id, hash FROM nodes WHERE id BETWEEN ? AND ?")
         s.bind(1, LogStore.nodeID(level: level, index: from))
         s.bind(2, LogStore.nodeID(level: level, index: through))
         var out: [UInt64: [UInt8]] = [:]
@@ -187,7 +187,7 @@ extension LogQueries {
 
     /// Stored event-id column of entries `start ..< start + count`, by index.
     public func storedEventIDs(start: UInt64, count: Int) throws -> [UInt64: [UInt8]] {
-        let s = try connection.statement("SELECT idx, event_id FROM entries WHERE idx >= ? AND idx < ?")
+        let s = try connection.statement(literal: "SELECT idx, event_id FROM entries WHERE idx >= ? AND idx < ?")
         s.bind(1, Int64(start))
         s.bind(2, Int64(start) + Int64(count))
         var out: [UInt64: [UInt8]] = [:]

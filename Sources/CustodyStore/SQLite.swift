@@ -26,6 +26,8 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 final class SQLiteConnection {
     private(set) var handle: OpaquePointer?
     private var statements: [String: SQLiteStatement] = [:]
+    /// The same statements, for SQL given as a literal, by the literal's address.
+    private var literalStatements: [UInt: SQLiteStatement] = [:]
     /// Frames in the WAL after this connection's last commit, once `trackWALFrames()` was called.
     private let walFrameCount = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
@@ -46,6 +48,7 @@ final class SQLiteConnection {
     }
 
     deinit {
+        literalStatements.removeAll()
         statements.removeAll()
         sqlite3_close_v2(handle)
         walFrameCount.deallocate()
@@ -88,6 +91,19 @@ final class SQLiteConnection {
         }
         let s = try SQLiteStatement(connection: self, sql: sql)
         statements[sql] = s
+        return s
+    }
+
+    /// The statement for SQL written as a literal: cached by the literal's address, so finding it hashes one
+    /// integer instead of the whole SQL text (which was about 1 % of the sequencer's time).
+    func statement(literal sql: StaticString) throws(StoreError) -> SQLiteStatement {
+        let key = UInt(bitPattern: sql.utf8Start)
+        if let s = literalStatements[key] {
+            s.reset()
+            return s
+        }
+        let s = try statement(sql.description)
+        literalStatements[key] = s
         return s
     }
 
