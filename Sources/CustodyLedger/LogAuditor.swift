@@ -374,9 +374,14 @@ struct Replay {
             throw AuditFailure(size, "the database has \(entries) entries but its latest checkpoint signs \(size): rows added by hand")
         }
         guard latest == size else { throw AuditFailure(nil, "checkpoint table disagrees with the latest checkpoint") }
-        // A file from before schema version 3 has no event-key index until a ledger opens it for writing.
-        if let eventKeys, eventKeys != size {
-            throw AuditFailure(nil, "the database's event-key index has \(eventKeys) rows for \(size) entries")
+        // A file from before schema version 3 has no event-key index until it is opened for writing (migrated).
+        if let eventKeys {
+            guard eventKeys == size else {
+                throw AuditFailure(nil, "the database's event-key index has \(eventKeys) rows for \(size) entries")
+            }
+            guard try seen.matchesEventKeys(of: store) else {
+                throw AuditFailure(nil, "the database's event-key index differs from the events' own times and ids")
+            }
         }
         let expectedNodes = size - UInt64(size.nonzeroBitCount)
         guard nodes == expectedNodes else {

@@ -20,6 +20,29 @@ public final class EventIDSet {
             """)
     }
 
+    /// Whether a log database's event-key index (schema version 3) holds exactly this set: the same
+    /// (occurredAt, id, index) rows, compared in key order in one pass.
+    public func matchesEventKeys(of store: LogStore) throws -> Bool {
+        connection.resetAll()
+        try connection.execute("COMMIT; BEGIN")
+        pending = 0
+        return try store.withReader { reader in
+            try reader.execute("ATTACH DATABASE '\(path)' AS replay")
+            defer {
+                reader.resetAll()
+                try? reader.execute("DETACH DATABASE replay")
+            }
+            let mine = try reader.statement("SELECT occurred_ms, event_id, idx FROM main.event_keys ORDER BY occurred_ms, event_id")
+            let theirs = try reader.statement("SELECT occurred_ms, id, idx FROM replay.ids ORDER BY occurred_ms, id")
+            while true {
+                let row = try mine.step()
+                guard row == (try theirs.step()) else { return false }
+                guard row else { return true }
+                for column in 0..<mine.columnCount where !mine.sameValue(column, as: theirs) { return false }
+            }
+        }
+    }
+
     deinit {
         try? connection.execute("COMMIT")
         unlink(path)

@@ -57,7 +57,11 @@ final class LiveDaemon: Sendable {
     }
 }
 
-struct DaemonStartError: Error {}
+/// The daemon did not answer `/healthz` in time; `log` holds what it wrote to stderr, if it ran as a process.
+struct DaemonStartError: Error, CustomStringConvertible {
+    var log = ""
+    var description: String { "the daemon did not start in time" + (log.isEmpty ? "" : "; its stderr:\n\(log.suffix(2_000))") }
+}
 
 /// A raw HTTP exchange, for bodies no well-behaved client would send.
 struct RawResponse {

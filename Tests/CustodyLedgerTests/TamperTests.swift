@@ -128,7 +128,7 @@ struct TamperTests {
         #expect(failure?.reason.contains("truncated") == true)
     }
 
-    @Test("a changed, deleted or added row of the derived custody state is caught, naming its table")
+    @Test("a changed, deleted or added row of the derived custody state or of the event-key index is caught, naming it")
     func derivedState() async throws {
         let f = try await TamperFixture.make()
         let changed = try await f.audit { $0.exec("UPDATE participants SET legal_name = legal_name || ' Ltd' WHERE id = (SELECT MAX(id) FROM participants)") }
@@ -137,6 +137,11 @@ struct TamperTests {
         #expect(deleted?.reason.contains("event_summaries table differs") == true)
         let added = try await f.audit { $0.exec("INSERT INTO meta (key, value) VALUES ('zz', 'planted')") }
         #expect(added?.reason.contains("meta table differs") == true)
+        // The index that finds repeats: a flipped byte of an id, a moved time.
+        let flipped = try await f.audit { $0.flip("event_keys", "event_id", where: "idx = 9", byte: 4) }
+        #expect(flipped?.reason.contains("event-key index differs") == true)
+        let moved = try await f.audit { $0.exec("UPDATE event_keys SET occurred_ms = occurred_ms + 1 WHERE idx = 12") }
+        #expect(moved?.reason.contains("event-key index differs") == true)
     }
 
     @Test("a flipped byte in a stored checkpoint is caught")

@@ -67,6 +67,8 @@ struct RawDatabase {
         var h: OpaquePointer?
         precondition(sqlite3_open(path, &h) == SQLITE_OK)
         handle = h!
+        // Wait out a lock another connection holds for a moment (a checkpoint needs every reader gone).
+        sqlite3_busy_timeout(handle, 10_000)
     }
 
     func exec(_ sql: String) {
