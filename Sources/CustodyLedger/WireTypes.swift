@@ -258,6 +258,21 @@ enum ResponseJSON {
         }
     }
 
+    /// `{"<path>":[hashes…],"<a>":n,"<b>":m}`: both proof objects, whose keys already sort in this order.
+    static func proof(_ open: StaticString, _ hashes: [String], _ a: StaticString, _ first: UInt64, _ b: StaticString,
+                      _ second: UInt64) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + 48 * hashes.count)
+        raw(open, into: &out)
+        strings(hashes, into: &out)
+        raw(a, into: &out)
+        number(first, into: &out)
+        raw(b, into: &out)
+        number(second, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// Comma-separated JSON strings (the inside of an array).
     static func strings(_ items: [String], into out: inout [UInt8]) {
         for (i, item) in items.enumerated() {
@@ -278,32 +293,14 @@ enum ResponseJSON {
 extension InclusionProof {
     /// The proof as the API sends it (what `JSONEncoder` with sorted keys writes, without its cost).
     public func jsonBytes() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(64 + 48 * auditPath.count)
-        ResponseJSON.raw(#"{"auditPath":["#, into: &out)
-        ResponseJSON.strings(auditPath, into: &out)
-        ResponseJSON.raw(#"],"leafIndex":"#, into: &out)
-        ResponseJSON.number(leafIndex, into: &out)
-        ResponseJSON.raw(#","treeSize":"#, into: &out)
-        ResponseJSON.number(treeSize, into: &out)
-        out.append(UInt8(ascii: "}"))
-        return out
+        ResponseJSON.proof(#"{"auditPath":["#, auditPath, #"],"leafIndex":"#, leafIndex, #","treeSize":"#, treeSize)
     }
 }
 
 extension ConsistencyProof {
     /// The proof as the API sends it (what `JSONEncoder` with sorted keys writes, without its cost).
     public func jsonBytes() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(64 + 48 * consistency.count)
-        ResponseJSON.raw(#"{"consistency":["#, into: &out)
-        ResponseJSON.strings(consistency, into: &out)
-        ResponseJSON.raw(#"],"first":"#, into: &out)
-        ResponseJSON.number(first, into: &out)
-        ResponseJSON.raw(#","second":"#, into: &out)
-        ResponseJSON.number(second, into: &out)
-        out.append(UInt8(ascii: "}"))
-        return out
+        ResponseJSON.proof(#"{"consistency":["#, consistency, #"],"first":"#, first, #","second":"#, second)
     }
 }
 
