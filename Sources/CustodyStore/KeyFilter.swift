@@ -2,7 +2,7 @@
 /// the common case, an id never seen, is answered in memory instead of by a read of the tables that finds
 /// nothing. A "maybe" falls through to the tables, so a false positive costs one read and is never wrong.
 ///
-/// Fixed size (8 MiB, 4 probes in one cache line): by the usual estimate, about 1 false positive in 50,000
+/// Fixed size (8 MiB, 4 probes in one 64-byte block): by the usual estimate, about 1 false positive in 50,000
 /// at a million ids and 1 in 25 at ten million.
 /// Never shrinks: ids of a rolled-back transaction stay in it, which only adds false positives.
 struct KeyFilter {
@@ -12,8 +12,9 @@ struct KeyFilter {
     private var words = [UInt64](repeating: 0, count: bitCount / 64)
     private let seed = UInt64.random(in: .min ... .max)
 
-    // Blocked: the 4 probes of an id fall in one 64-byte block (8 words), so a query or insert touches one
-    // cache line of the 8 MiB instead of four. Costs a little in false positives over spreading them.
+    // Blocked: the 4 probes of an id fall in one 64-byte block (8 words), so a query or insert touches one or
+    // two cache lines of the 8 MiB (the array is not line-aligned) instead of four. Costs a little in false
+    // positives over spreading them.
     mutating func insert(_ kind: Kind, _ id: String) {
         let (h1, h2) = hashes(kind, id)
         let block = Self.block(h1)

@@ -69,13 +69,6 @@ public class LogQueries: MerkleNodeReader {
         UInt64(try connection.scalarInt("SELECT COUNT(*) FROM event_keys") ?? 0)
     }
 
-    /// The number of leading entries the event-key index covers: it is filled in index order, so this is
-    /// one past its highest index.
-    public func eventKeysCovered() throws -> UInt64 {
-        guard let last = try connection.scalarInt("SELECT MAX(idx) FROM event_keys") else { return 0 }
-        return UInt64(last) + 1
-    }
-
 
     /// Number of stored perfect-subtree rows of level ≥ 1.
     public func nodeCount() throws -> UInt64 {
@@ -133,7 +126,7 @@ public final class LogWriteTransaction: LogQueries {
     }
 
     /// Records the key of the event logged at `index`; false (and nothing written) if it is already there.
-    public func insertEventKey(_ eventID: [UInt8], occurredAt: Int64, index: UInt64) throws -> Bool {
+    private func insertEventKey(_ eventID: [UInt8], occurredAt: Int64, index: UInt64) throws -> Bool {
         let s = try connection.statement(literal: "INSERT INTO event_keys (occurred_ms, event_id, idx) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         s.bind(1, occurredAt)
         s.bind(2, eventID)
