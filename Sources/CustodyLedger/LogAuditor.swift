@@ -347,6 +347,7 @@ struct Replay {
 
     /// Commits the scratch database and the cache's view of it.
     mutating func commitScratch() throws {
+        try domain.flush()
         domain.commit()
         try scratch.checkpoint()
         domain.begin(scratch.tables)

@@ -105,6 +105,10 @@ final class Sequencer: @unchecked Sendable {
                 domain.begin(txn.domain)
                 var builder = BatchTree.Builder(frontier: next.frontier, expected: batch.reduce(0) { $0 + $1.envelopes.count })
                 var seen: [[UInt8]: (index: UInt64, chainHash: String)] = [:]
+                // Entry rows and tree nodes are written together after the loop, in multi-row inserts; nothing in
+                // the loop reads them back (a repeat is found through the event-key index, written per event).
+                var entries: [(entry: LogEntry, eventID: [UInt8])] = []
+                var nodes: [MerkleFrontier.Node] = []
                 for (g, group) in batch.enumerated() {
                     for (i, envelope) in group.envelopes.enumerated() {
                         let prepared = group.prepared[i]
@@ -152,7 +156,7 @@ final class Sequencer: @unchecked Sendable {
                         let entry = LogEntry(index: index, leafInput: prepared.leafInput, leafHash: prepared.leafHash,
                                              chainHash: chainHead, loggedAtMillis: loggedAt)
                         // The event-key index finds a repeat in the same statement that records a new event.
-                        guard try txn.insertIfNew(entry: entry, eventID: envelope.eventID, occurredAt: prepared.occurredAt) else {
+                        guard try txn.insertEventKey(envelope.eventID, occurredAt: prepared.occurredAt, index: index) else {
                             guard let existing = try txn.index(ofEvent: envelope.eventID, occurredAt: prepared.occurredAt) else {
                                 throw StoreErrorInLedger("event \(envelope.eventIDHex) conflicts but is not in the log")
                             }
@@ -161,10 +165,11 @@ final class Sequencer: @unchecked Sendable {
                         }
                         try domain.apply(changes)
                         for case .key(let key) in changes { newKeys.append(key) }
+                        entries.append((entry, envelope.eventID))
                         next.chainHead = chainHead
                         _ = builder.add(leaf: index, hash: prepared.leafHash)
                         let completed = next.frontier.append(leafHash: prepared.leafHash)
-                        try txn.insert(nodes: completed)
+                        nodes += completed
                         builder.add(completed)
                         let chainText = Base64.encode(chainHead)
                         seen[envelope.eventID] = (index, chainText)
@@ -172,15 +177,18 @@ final class Sequencer: @unchecked Sendable {
                         appended += 1
                     }
                 }
+                try txn.insert(entries: entries)
+                try txn.insert(nodes: nodes)
+                try domain.flush()
                 let size = next.frontier.size
                 // Stored nodes, each read at most once: the consistency check and older duplicates' proofs.
-                let nodes = BatchNodeCache(base: txn)
+                let stored = BatchNodeCache(base: txn)
                 if size > oldSize {
                     let root = next.frontier.root
                     // Never sign a checkpoint inconsistent with the last one: prove the new tree extends
                     // the old from the stored nodes, which also catches a corrupted stored node.
                     if oldSize > 0 {
-                        let proof = try Merkle.consistencyProof(first: oldSize, second: size, reader: nodes)
+                        let proof = try Merkle.consistencyProof(first: oldSize, second: size, reader: stored)
                         try Merkle.verifyConsistency(first: oldSize, second: size, firstRoot: next.checkpointRoot,
                                                      secondRoot: root, proof: proof)
                     }
@@ -194,7 +202,7 @@ final class Sequencer: @unchecked Sendable {
                     guard let entry = try txn.entry(at: r.index) else {
                         throw StoreErrorInLedger("entry \(r.index) named by the event id index is missing")
                     }
-                    let path = try Merkle.inclusionProof(index: r.index, size: size, reader: nodes)
+                    let path = try Merkle.inclusionProof(index: r.index, size: size, reader: stored)
                     items[r.group][r.item] = .receipt(Receipt(
                         index: r.index, eventId: batch[r.group].envelopes[r.item].eventIDHex,
                         leafHash: Base64.encode(entry.leafHash), chainHash: Base64.encode(entry.chainHash),

@@ -14,6 +14,9 @@ public final class DomainCache: DomainState {
     private var values = Layer()
     /// What the open transaction's writes replaced, oldest first.
     private var undo: [Replaced] = []
+    /// Summaries of the open transaction's events, written together by `flush()`: one multi-row insert for a
+    /// batch instead of a statement per event.
+    private var pendingSummaries: [(index: UInt64, summary: EventSummary)] = []
     /// The parcel, certificate and grading report ids in the tables (and perhaps a few more), loaded on
     /// first use: a definite "no" skips the table read for the new ids that most events create.
     private var filter: KeyFilter?
@@ -50,8 +53,15 @@ public final class DomainCache: DomainState {
         self.tables = tables
     }
 
+    /// Writes what `apply` deferred to the tables. Call it inside the transaction, before it commits.
+    public func flush() throws {
+        try store.insert(summaries: pendingSummaries)
+        pendingSummaries.removeAll(keepingCapacity: true)
+    }
+
     /// The transaction committed: its writes stay. Past its capacity a kind is emptied (the tables hold it all).
     public func commit() {
+        precondition(pendingSummaries.isEmpty, "DomainCache.commit without flush: event summaries were not written")
         undo.removeAll(keepingCapacity: true)
         if values.parcels.count > capacity { values.parcels.removeAll(keepingCapacity: true) }
         if values.certificates.count > capacity { values.certificates.removeAll(keepingCapacity: true) }
@@ -61,6 +71,7 @@ public final class DomainCache: DomainState {
 
     /// The transaction rolled back: its writes are forgotten.
     public func rollback() {
+        pendingSummaries.removeAll(keepingCapacity: true)
         for replaced in undo.reversed() {
             switch replaced {
             case .participant(let k, let v): values.participants[k] = v
@@ -150,7 +161,13 @@ public final class DomainCache: DomainState {
         return try store.gradingReport(number)
     }
 
-    public func eventSummary(at index: UInt64) throws -> EventSummary? { try store.eventSummary(at: index) }
+    public func eventSummary(at index: UInt64) throws -> EventSummary? {
+        // Pending summaries are in index order; a correction names an earlier event, usually of an earlier batch.
+        if let first = pendingSummaries.first, index >= first.index {
+            return pendingSummaries.last(where: { $0.index == index })?.summary
+        }
+        return try store.eventSummary(at: index)
+    }
 
     public func meta(_ key: String) throws -> String? { try store.meta(key) }
 
@@ -158,7 +175,7 @@ public final class DomainCache: DomainState {
 
     /// Writes the changes of one accepted event to the tables and to memory, remembering what it replaced.
     public func apply(_ changes: [StateChange]) throws {
-        try store.apply(changes)
+        try store.apply(changes, deferringSummariesTo: &pendingSummaries)
         for change in changes {
             switch change {
             case .participant(let p): undo.append(.participant(p.id, values.participants.updateValue(p, forKey: p.id)))

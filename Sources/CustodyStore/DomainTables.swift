@@ -207,6 +207,23 @@ public final class DomainTables: DomainState {
 
     /// Writes the changes of one accepted event.
     public func apply(_ changes: [StateChange]) throws {
+        var summaries: [(index: UInt64, summary: EventSummary)] = []
+        try apply(changes, deferringSummariesTo: &summaries)
+        try insert(summaries: summaries)
+    }
+
+    /// Inserts event summaries, in multi-row statements.
+    func insert(summaries: [(index: UInt64, summary: EventSummary)]) throws {
+        try connection.insertRows("INSERT INTO event_summaries (idx, type, signer)", columns: 3, count: summaries.count) { s, row, p in
+            s.bind(p, Int64(summaries[row].index))
+            s.bind(p + 1, summaries[row].summary.type)
+            s.bind(p + 2, summaries[row].summary.signer)
+        }
+    }
+
+    /// Writes the changes of one accepted event, except its summary, which is appended to `summaries` for
+    /// the caller to insert with others (`insert(summaries:)`) before the transaction ends.
+    func apply(_ changes: [StateChange], deferringSummariesTo summaries: inout [(index: UInt64, summary: EventSummary)]) throws {
         // Parcels whose row this event wrote, with the event's index already added to their history.
         var recorded: Set<String> = []
         for change in changes {
@@ -290,9 +307,7 @@ public final class DomainTables: DomainState {
                 s.bind(1, number); s.bind(2, stone); s.bind(3, Int64(index))
                 try s.run()
             case .eventSummary(let index, let summary):
-                let s = try connection.statement(literal: "INSERT INTO event_summaries (idx, type, signer) VALUES (?, ?, ?)")
-                s.bind(1, Int64(index)); s.bind(2, summary.type); s.bind(3, summary.signer)
-                try s.run()
+                summaries.append((index, summary))
             case .meta(let key, let value):
                 let s = try connection.statement(literal: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
                 s.bind(1, key); s.bind(2, value)

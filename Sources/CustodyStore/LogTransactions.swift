@@ -125,8 +125,10 @@ public final class LogWriteTransaction: LogQueries {
         return true
     }
 
-    /// Records the key of the event logged at `index`; false (and nothing written) if it is already there.
-    private func insertEventKey(_ eventID: [UInt8], occurredAt: Int64, index: UInt64) throws -> Bool {
+    /// Records the key of the event to be logged at `index`; false (and nothing written) if an event with this
+    /// key is already logged. The sequencer records each event's key as it sequences it and writes the entry
+    /// rows of the whole batch afterwards (`insert(entries:)`).
+    public func insertEventKey(_ eventID: [UInt8], occurredAt: Int64, index: UInt64) throws -> Bool {
         let s = try connection.statement(literal: "INSERT INTO event_keys (occurred_ms, event_id, idx) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
         s.bind(1, occurredAt)
         s.bind(2, eventID)
@@ -135,14 +137,25 @@ public final class LogWriteTransaction: LogQueries {
         return connection.changes == 1
     }
 
-    /// Inserts perfect subtrees completed by appends.
+    /// Inserts entry rows, in multi-row statements.
+    public func insert(entries: [(entry: LogEntry, eventID: [UInt8])]) throws {
+        try connection.insertRows("INSERT INTO entries (idx, event_id, leaf_input, leaf_hash, chain_hash, logged_at)",
+                                  columns: 6, count: entries.count) { s, row, p in
+            let (entry, eventID) = entries[row]
+            s.bind(p, Int64(entry.index))
+            s.bind(p + 1, eventID)
+            s.bind(p + 2, entry.leafInput)
+            s.bind(p + 3, entry.leafHash)
+            s.bind(p + 4, entry.chainHash)
+            s.bind(p + 5, entry.loggedAtMillis)
+        }
+    }
+
+    /// Inserts perfect subtrees completed by appends, in multi-row statements.
     public func insert(nodes: [MerkleFrontier.Node]) throws {
-        let s = try connection.statement(literal: "INSERT INTO nodes (id, hash) VALUES (?, ?)")
-        for node in nodes {
-            s.reset()
-            s.bind(1, LogStore.nodeID(level: node.level, index: node.index))
-            s.bind(2, node.hash)
-            try s.run()
+        try connection.insertRows("INSERT INTO nodes (id, hash)", columns: 2, count: nodes.count) { s, row, p in
+            s.bind(p, LogStore.nodeID(level: nodes[row].level, index: nodes[row].index))
+            s.bind(p + 1, nodes[row].hash)
         }
     }
 

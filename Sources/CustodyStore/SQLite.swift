@@ -28,6 +28,16 @@ final class SQLiteConnection {
     private var statements: [String: SQLiteStatement] = [:]
     /// The same statements, for SQL given as a literal, by the literal's address.
     private var literalStatements: [UInt: SQLiteStatement] = [:]
+    /// Multi-row inserts (`insertRows`), by the literal's address and the number of rows.
+    private var multiRowStatements: [MultiRowKey: SQLiteStatement] = [:]
+
+    private struct MultiRowKey: Hashable {
+        let head: UInt
+        let rows: Int
+    }
+
+    /// Rows per statement of `insertRows`.
+    static let rowsPerInsert = 32
     /// Frames in the WAL after this connection's last commit, once `trackWALFrames()` was called.
     private let walFrameCount = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
@@ -49,6 +59,7 @@ final class SQLiteConnection {
 
     deinit {
         literalStatements.removeAll()
+        multiRowStatements.removeAll()
         statements.removeAll()
         sqlite3_close_v2(handle)
         walFrameCount.deallocate()
@@ -107,10 +118,37 @@ final class SQLiteConnection {
         return s
     }
 
+    /// Inserts `count` rows with `head` (`INSERT INTO t (a, b)`) followed by up to `rowsPerInsert` value tuples
+    /// of `columns` parameters each: one statement runs per chunk of rows instead of one per row, and SQLite keeps
+    /// its cursor positioned between the rows of a statement. `bind(statement, row, firstParameter)` binds row
+    /// `row`'s values from parameter `firstParameter` on.
+    func insertRows(_ head: StaticString, columns: Int, count: Int,
+                    bind: (SQLiteStatement, Int, Int32) -> Void) throws(StoreError) {
+        var row = 0
+        while row < count {
+            let n = min(Self.rowsPerInsert, count - row)
+            let key = MultiRowKey(head: UInt(bitPattern: head.utf8Start), rows: n)
+            let s: SQLiteStatement
+            if let cached = multiRowStatements[key] {
+                cached.reset()
+                s = cached
+            } else {
+                let tuple = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+                s = try SQLiteStatement(connection: self,
+                                        sql: "\(head) VALUES " + Array(repeating: tuple, count: n).joined(separator: ", "))
+                multiRowStatements[key] = s
+            }
+            for r in 0..<n { bind(s, row + r, Int32(r * columns + 1)) }
+            try s.run()
+            row += n
+        }
+    }
+
     /// Resets every cached statement, so none holds a read cursor open: an open cursor would keep the
     /// connection's snapshot (and make COMMIT fail) after the transaction should have ended.
     func resetAll() {
         for s in statements.values { s.reset() }
+        for s in multiRowStatements.values { s.reset() }
     }
 
     /// Runs `body` in a transaction; commits if it returns, rolls back if it throws.

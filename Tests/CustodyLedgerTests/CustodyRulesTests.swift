@@ -212,4 +212,29 @@ struct CustodyRulesTests {
         try await s.refused("schema.unknown-field", "antwerp", "parcel.sale", [("parcel", .string("BW-JW-t1-0001-B")), ("buyer", .string("consumer")), ("price", .integer(5))])
         try await s.refused("type.unknown", "antwerp", "parcel.teleport", [("parcel", .string("BW-JW-t1-0001-B"))])
     }
+
+    @Test("a correction of an event in the same batch sees that event: the batch's summaries are written together at its end")
+    func correctionInSameBatch() async throws {
+        let s = try await Story.run()
+        let debswana = s.chain.parties["debswana"]!, antwerp = s.chain.parties["antwerp"]!
+        let first = s.log.ledger.treeSize
+        let site = try EventDraft.siteRegister(site: "BW-ORAPA-t1", name: "Orapa", country: "BW", region: "Central",
+                                               latE6: -21_307_000, lonE6: 25_375_000, kind: .industrial, operator: debswana.id)
+            .signed(as: debswana.id, with: debswana.key, occurredAt: "2026-11-28T10:00:00Z")
+        func correction(by party: DemoChain.Party) throws -> EventEnvelope {
+            try EventDraft.correction(target: first, .amend(.init(name: "Orapa Mine")), reason: "full name")
+                .signed(as: party.id, with: party.key, occurredAt: "2026-11-28T10:00:01Z")
+        }
+        let results = await s.log.ledger.submit([site, try correction(by: debswana), try correction(by: antwerp)])
+        #expect(results.count == 3)
+        #expect(try results[0].get().index == first)
+        #expect(try results[1].get().index == first + 1)
+        #expect(results[2].error?.rule == "correction.signer")
+        #expect(s.log.ledger.treeSize == first + 2)
+        // The summaries reached the tables with the batch: a later batch's correction still finds its target.
+        _ = try await s.log.ledger.submit(try EventDraft.correction(target: first, .retract, reason: "duplicate site")
+            .signed(as: debswana.id, with: debswana.key, occurredAt: "2026-11-28T10:00:02Z")).get()
+        let audit = try await LogAuditor(source: try DatabaseAuditSource(path: s.log.directory.databasePath)).run()
+        #expect(audit.treeSize == first + 3)
+    }
 }
