@@ -1,5 +1,6 @@
 import CustodyCrypto
 import CustodyLedger
+import CustodyModel
 import CustodyStore
 import Foundation
 import Logging
@@ -12,6 +13,7 @@ enum ProfileCommand {
     static let replay = "profile-replay"
     static let http = "profile-http"
     static let proofs = "profile-proofs"
+    static let parse = "profile-parse"
 
     static func main(_ arguments: [String]) async -> Int32 {
         do {
@@ -46,6 +48,27 @@ enum ProfileCommand {
                 let summary = try await HTTPLoad.inclusionProofs(port: server.port, size: size, count: count)
                 try await server.stop()
                 print("HTTP inclusion proofs at \(size) entries: p50 \(Int(summary.p50)) µs, p99 \(Int(summary.p99)) µs, max \(Int(summary.max)) µs")
+                return 0
+            }
+            if arguments.first == parse {
+                // The cost of parsing stored envelope bytes, stage by stage, on one core.
+                let bytes = await EventFactory().events(0..<count).map(\.leafInput)
+                func perEvent(_ label: String, _ body: ([UInt8]) throws -> Void) rethrows {
+                    let start = ContinuousClock.now
+                    for b in bytes { try body(b) }
+                    let d = ContinuousClock.now - start
+                    let micros = Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12
+                    print("  \(label): \(Format.fixed(micros / Double(bytes.count), 2)) µs/event")
+                }
+                print("parsing \(bytes.count) envelopes of \(bytes.reduce(0) { $0 + $1.count } / bytes.count) bytes:")
+                try perEvent("JSON parse to a value tree") { _ = try JSONParser.parse($0) }
+                try perEvent("EventEnvelope.parse (tree, canonical body, event id)") { _ = try EventEnvelope.parse($0) }
+                let envelopes = try bytes.map { try EventEnvelope.parse($0) }
+                var i = 0
+                perEvent("canonical re-encoding of the body") { _ in _ = CanonicalJSON.encode(.object(envelopes[i].body)); i += 1 }
+                i = 0
+                perEvent("leafInput rebuilt") { _ in _ = envelopes[i].leafInput; i += 1 }
+                perEvent("SHA-256 of the stored bytes") { _ = SHA256.hash($0) }
                 return 0
             }
             if arguments.first == replay {

@@ -16,7 +16,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if let first = arguments.first, [ReplayChild.subcommand, ReplayChild.idleSubcommand].contains(first) {
     exit(await ReplayChild.childMain(arguments))
 }
-if let first = arguments.first, [ProfileCommand.appends, ProfileCommand.replay, ProfileCommand.http, ProfileCommand.proofs].contains(first) {
+if let first = arguments.first, [ProfileCommand.appends, ProfileCommand.replay, ProfileCommand.http, ProfileCommand.proofs, ProfileCommand.parse].contains(first) {
     exit(await ProfileCommand.main(arguments))
 }
 if let first = arguments.first, [ProjectionBench.subcommand, ProjectionBench.childSubcommand].contains(first) {
