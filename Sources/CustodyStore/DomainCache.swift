@@ -14,9 +14,9 @@ public final class DomainCache: DomainState {
     private var values = Layer()
     /// What the open transaction's writes replaced, oldest first.
     private var undo: [Replaced] = []
-    /// Summaries of the open transaction's events, written together by `flush()`: one multi-row insert for a
-    /// batch instead of a statement per event.
-    private var pendingSummaries: [(index: UInt64, summary: EventSummary)] = []
+    /// The open transaction's parcel rows and event summaries, written together by `flush()` (see
+    /// `PendingWrites`); its parcels are read from `values` meanwhile.
+    private var pending = PendingWrites()
     /// The parcel, certificate and grading report ids in the tables (and perhaps a few more), loaded on
     /// first use: a definite "no" skips the table read for the new ids that most events create.
     private var filter: KeyFilter?
@@ -55,13 +55,12 @@ public final class DomainCache: DomainState {
 
     /// Writes what `apply` deferred to the tables. Call it inside the transaction, before it commits.
     public func flush() throws {
-        try store.insert(summaries: pendingSummaries)
-        pendingSummaries.removeAll(keepingCapacity: true)
+        try pending.write(to: store)
     }
 
     /// The transaction committed: its writes stay. Past its capacity a kind is emptied (the tables hold it all).
     public func commit() {
-        precondition(pendingSummaries.isEmpty, "DomainCache.commit without flush: event summaries were not written")
+        precondition(pending.isEmpty, "DomainCache.commit without flush: parcels and event summaries were not written")
         undo.removeAll(keepingCapacity: true)
         if values.parcels.count > capacity { values.parcels.removeAll(keepingCapacity: true) }
         if values.certificates.count > capacity { values.certificates.removeAll(keepingCapacity: true) }
@@ -71,7 +70,7 @@ public final class DomainCache: DomainState {
 
     /// The transaction rolled back: its writes are forgotten.
     public func rollback() {
-        pendingSummaries.removeAll(keepingCapacity: true)
+        pending.discard()
         for replaced in undo.reversed() {
             switch replaced {
             case .participant(let k, let v): values.participants[k] = v
@@ -98,6 +97,8 @@ public final class DomainCache: DomainState {
         if filter == nil {
             var loaded = KeyFilter()
             try store.forEachUniqueID { loaded.insert($0, $1) }
+            // The open transaction's new parcels are not in the table until `flush()`, but all are in memory.
+            for id in values.parcels.keys { loaded.insert(.parcel, id) }
             filter = loaded
         }
         return filter!.mayContain(kind, id)
@@ -162,10 +163,7 @@ public final class DomainCache: DomainState {
     }
 
     public func eventSummary(at index: UInt64) throws -> EventSummary? {
-        // Pending summaries are in index order; a correction names an earlier event, usually of an earlier batch.
-        if let first = pendingSummaries.first, index >= first.index {
-            return pendingSummaries.last(where: { $0.index == index })?.summary
-        }
+        if let summary = pending.summary(at: index) { return summary }
         return try store.eventSummary(at: index)
     }
 
@@ -175,7 +173,7 @@ public final class DomainCache: DomainState {
 
     /// Writes the changes of one accepted event to the tables and to memory, remembering what it replaced.
     public func apply(_ changes: [StateChange]) throws {
-        try store.apply(changes, deferringSummariesTo: &pendingSummaries)
+        try store.apply(changes, deferring: &pending)
         for change in changes {
             switch change {
             case .participant(let p): undo.append(.participant(p.id, values.participants.updateValue(p, forKey: p.id)))

@@ -207,26 +207,16 @@ public final class DomainTables: DomainState {
 
     /// Writes the changes of one accepted event.
     public func apply(_ changes: [StateChange]) throws {
-        var summaries: [(index: UInt64, summary: EventSummary)] = []
-        try apply(changes, deferringSummariesTo: &summaries)
-        try insert(summaries: summaries)
+        var pending = PendingWrites()
+        try apply(changes, deferring: &pending)
+        try pending.write(to: self)
     }
 
-    /// Inserts event summaries, in multi-row statements.
-    func insert(summaries: [(index: UInt64, summary: EventSummary)]) throws {
-        try connection.insertRows("INSERT INTO event_summaries (idx, type, signer)", columns: 3, count: summaries.count) { s, row, p in
-            s.bind(p, Int64(summaries[row].index))
-            s.bind(p + 1, summaries[row].summary.type)
-            s.bind(p + 2, summaries[row].summary.signer)
-        }
-    }
-
-    /// Writes the changes of one accepted event, except its summary, which is appended to `summaries` for
-    /// the caller to insert with others (`insert(summaries:)`) before the transaction ends.
-    func apply(_ changes: [StateChange], deferringSummariesTo summaries: inout [(index: UInt64, summary: EventSummary)]) throws {
-        // Parcels whose row this event wrote, with the event's index already added to their history.
-        var recorded: Set<String> = []
+    /// Writes the changes of one accepted event, except its parcels and its summary, which `pending` collects
+    /// for `PendingWrites.write(to:)` before the transaction ends.
+    func apply(_ changes: [StateChange], deferring pending: inout PendingWrites) throws {
         for change in changes {
+            if pending.defer(change) { continue }
             switch change {
             case .participant(let p):
                 let s = try connection.statement(
@@ -251,40 +241,6 @@ public final class DomainTables: DomainState {
                 s.bind(5, site.latE6); s.bind(6, site.lonE6); s.bind(7, site.kind.rawValue); s.bind(8, site.operatorID)
                 s.bind(9, Int64(site.registeredAt))
                 try s.run()
-            case .parcel(let p):
-                // The row and its history in one write. A parcel is new in the event that creates it (its
-                // `createdAt` is the event's index, as is its `lastIndex`); otherwise the event is its `lastIndex`,
-                // added to the history unless this event already recorded it.
-                let s: SQLiteStatement
-                if p.createdAt == p.lastIndex && !recorded.contains(p.id) {
-                    s = try connection.statement(literal: """
-                        INSERT INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
-                            last_occurred_at, history) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9)
-                        """)
-                } else {
-                    s = try connection.statement(literal: """
-                        UPDATE parcels SET form = ?2, carats = ?3, stones = ?4, custodian = ?5, status = ?6, pending = ?7,
-                            created_at = ?8, last_index = ?9, last_occurred_at = ?10,
-                            history = CASE WHEN ?11 THEN history ELSE history || ',' || ?9 END
-                        WHERE id = ?1
-                        """)
-                    s.bind(11, recorded.contains(p.id) ? 1 : 0)
-                }
-                s.bind(1, p.id); s.bind(2, p.form.rawValue); s.bind(3, p.carats); s.bind(4, p.stones); s.bind(5, p.custodian)
-                s.bind(6, p.status.rawValue); s.bind(7, p.pending.map(Int64.init)); s.bind(8, Int64(p.createdAt))
-                s.bind(9, Int64(p.lastIndex)); s.bind(10, p.lastOccurredAt)
-                try s.run()
-                guard connection.changes == 1 else { throw StoreError("parcel \(p.id) was to be updated but has no row") }
-                recorded.insert(p.id)
-            case .parcelEvent(let parcel, let index):
-                // An event that concerns a parcel without changing it (a KP validation, an attestation).
-                guard !recorded.contains(parcel) else { continue }
-                let s = try connection.statement(literal: """
-                    UPDATE parcels SET history = history || ',' || ?1 WHERE id = ?2
-                    """)
-                s.bind(1, Int64(index)); s.bind(2, parcel)
-                try s.run()
-                recorded.insert(parcel)
             case .certificate(let c):
                 let s = try connection.statement(literal: """
                     INSERT OR REPLACE INTO certificates (number, exporting, importing, exporter, importer, parcels, carats,
@@ -306,14 +262,132 @@ public final class DomainTables: DomainState {
                 let s = try connection.statement(literal: "INSERT INTO grading_reports (number, stone, idx) VALUES (?, ?, ?)")
                 s.bind(1, number); s.bind(2, stone); s.bind(3, Int64(index))
                 try s.run()
-            case .eventSummary(let index, let summary):
-                summaries.append((index, summary))
+            case .parcel, .parcelEvent, .eventSummary:
+                preconditionFailure("deferred by PendingWrites")
             case .meta(let key, let value):
                 let s = try connection.statement(literal: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
                 s.bind(1, key); s.bind(2, value)
                 try s.run()
             }
         }
+    }
+}
+
+/// Writes of one transaction held back until its end, so that each is made once and together with others:
+/// a parcel touched by several events of a batch is written once with all of their history indexes; new
+/// parcels and event summaries go in multi-row inserts; and existing parcels are updated in id order, so
+/// that neighbouring rows share pages. Reads of the open transaction's parcels are answered from memory by
+/// the cache that holds this (`DomainCache`), never from the tables, until `write(to:)`.
+struct PendingWrites {
+    /// Summaries, in index order.
+    private(set) var summaries: [(index: UInt64, summary: EventSummary)] = []
+    private var parcels: [String: ParcelWrite] = [:]
+
+    private struct ParcelWrite {
+        /// The row to write; nil when the transaction only added events to the history of a stored row.
+        var row: Parcel?
+        /// Whether the row is new: created by an event of this transaction.
+        var isNew: Bool
+        /// History indexes to add (for a new row, its whole history).
+        var history: [UInt64]
+
+        mutating func add(_ index: UInt64) {
+            if history.last != index { history.append(index) }
+        }
+    }
+
+    var isEmpty: Bool { summaries.isEmpty && parcels.isEmpty }
+
+    /// Takes `change` if it is one that waits for the end of the transaction.
+    mutating func `defer`(_ change: StateChange) -> Bool {
+        switch change {
+        case .eventSummary(let index, let summary):
+            summaries.append((index, summary))
+        case .parcel(let p):
+            // A parcel is new in the event that creates it (its `createdAt` is that event's index, as is its
+            // `lastIndex`); every event that writes it is its `lastIndex` then, and joins its history once.
+            if var write = parcels[p.id] {
+                write.row = p
+                if p.createdAt == p.lastIndex && write.history.count == 0 { write.isNew = true }
+                write.add(p.lastIndex)
+                parcels[p.id] = write
+            } else {
+                parcels[p.id] = ParcelWrite(row: p, isNew: p.createdAt == p.lastIndex, history: [p.lastIndex])
+            }
+        case .parcelEvent(let parcel, let index):
+            // An event that concerns a parcel without changing it (a KP validation, an attestation).
+            parcels[parcel, default: ParcelWrite(row: nil, isNew: false, history: [])].add(index)
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// The summary of the event at `index`, if it is pending.
+    func summary(at index: UInt64) -> EventSummary? {
+        guard let first = summaries.first, index >= first.index else { return nil }
+        return summaries.last(where: { $0.index == index })?.summary
+    }
+
+    /// Writes everything held and empties it.
+    mutating func write(to tables: DomainTables) throws {
+        let connection = tables.connection
+        let ordered = parcels.sorted { $0.key < $1.key }
+        let new = ordered.filter { $0.value.isNew }
+        try connection.insertRows("""
+            INSERT INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
+                last_occurred_at, history)
+            """, columns: 11, count: new.count) { s, row, n in
+            let write = new[row].value
+            tables.bind(write.row!, to: s, from: n)
+            s.bind(n + 10, write.history.map(String.init).joined(separator: ","))
+        }
+        for (id, write) in ordered where !write.isNew {
+            let added = write.history.map { ",\($0)" }.joined()
+            if let p = write.row {
+                let s = try connection.statement(literal: """
+                    UPDATE parcels SET form = ?2, carats = ?3, stones = ?4, custodian = ?5, status = ?6, pending = ?7,
+                        created_at = ?8, last_index = ?9, last_occurred_at = ?10, history = history || ?11
+                    WHERE id = ?1
+                    """)
+                tables.bind(p, to: s, from: 1)
+                s.bind(11, added)
+                try s.run()
+            } else {
+                let s = try connection.statement(literal: "UPDATE parcels SET history = history || ?1 WHERE id = ?2")
+                s.bind(1, added)
+                s.bind(2, id)
+                try s.run()
+            }
+            guard connection.changes == 1 else { throw StoreError("parcel \(id) was to be updated but has no row") }
+        }
+        try tables.insert(summaries: summaries)
+        parcels.removeAll(keepingCapacity: true)
+        summaries.removeAll(keepingCapacity: true)
+    }
+
+    /// Forgets everything held (the transaction rolled back).
+    mutating func discard() {
+        parcels.removeAll(keepingCapacity: true)
+        summaries.removeAll(keepingCapacity: true)
+    }
+}
+
+extension DomainTables {
+    /// Inserts event summaries, in multi-row statements.
+    func insert(summaries: [(index: UInt64, summary: EventSummary)]) throws {
+        try connection.insertRows("INSERT INTO event_summaries (idx, type, signer)", columns: 3, count: summaries.count) { s, row, p in
+            s.bind(p, Int64(summaries[row].index))
+            s.bind(p + 1, summaries[row].summary.type)
+            s.bind(p + 2, summaries[row].summary.signer)
+        }
+    }
+
+    /// Binds a parcel's ten columns (id … last_occurred_at, in table order) from parameter `first` on.
+    func bind(_ p: Parcel, to s: SQLiteStatement, from first: Int32) {
+        s.bind(first, p.id); s.bind(first + 1, p.form.rawValue); s.bind(first + 2, p.carats); s.bind(first + 3, p.stones)
+        s.bind(first + 4, p.custodian); s.bind(first + 5, p.status.rawValue); s.bind(first + 6, p.pending.map(Int64.init))
+        s.bind(first + 7, Int64(p.createdAt)); s.bind(first + 8, Int64(p.lastIndex)); s.bind(first + 9, p.lastOccurredAt)
     }
 }
 

@@ -155,6 +155,7 @@ struct PipelineTests {
                 try cache.apply([.parcel(Parcel(id: "x\(i)", form: .rough, carats: 1, stones: 1, custodian: "p1", status: .active,
                                                createdAt: 1, lastIndex: 1, lastOccurredAt: 0))])
             }
+            try cache.flush()
         }
         cache.commit()
         try store.write { txn throws in
@@ -198,6 +199,7 @@ struct PipelineTests {
             writer.begin(txn.domain)
             for i in 0..<5_000 { try writer.apply([.parcel(parcel(i))]) }
             try writer.apply([.gradingReport(number: "GIA-1", stone: "s1", index: 7)])
+            try writer.flush()
         }
         writer.commit()
         let restarted = DomainCache(capacity: 16)
@@ -210,7 +212,43 @@ struct PipelineTests {
             // Written through the restarted cache, a new id is found at once.
             try restarted.apply([.parcel(parcel(20_000))])
             #expect(try restarted.parcel("BW-SITE/2026/20000") != nil)
+            try restarted.flush()
         }
         restarted.commit()
+    }
+
+    @Test("parcels written in a transaction are found after it, even when the id filter was first loaded inside it and the cache then dropped them")
+    func deferredParcelsAndTheFilter() throws {
+        let path = TestLog.temporaryPath("deferred") + "/custody.sqlite"
+        let store = try LogStore(path: path)
+        let cache = DomainCache(capacity: 4)
+        func parcel(_ i: Int, lastIndex: UInt64 = 1) -> Parcel {
+            Parcel(id: "BW-D-\(i)", form: .rough, carats: 100, stones: 1, custodian: "p1", status: .active,
+                   createdAt: 1, lastIndex: lastIndex, lastOccurredAt: 0)
+        }
+        try store.write { txn in
+            cache.begin(txn.domain)
+            for i in 0..<10 { try cache.apply([.parcel(parcel(i)), .parcelEvent(parcel: "BW-D-\(i)", index: 1)]) }
+            try cache.apply([.eventSummary(index: 1, EventSummary(type: "parcel.split", signer: "p1"))])
+            // Loads the filter while the ten rows are still held back.
+            #expect(try cache.parcel("BW-D-absent") == nil)
+            // A later event in the same transaction touches one again: one row, both events in its history.
+            try cache.apply([.parcel(parcel(3, lastIndex: 2)), .parcelEvent(parcel: "BW-D-3", index: 2),
+                             .eventSummary(index: 2, EventSummary(type: "attestation", signer: "p1"))])
+            #expect(try txn.domain.parcel("BW-D-3") == nil)
+            try cache.flush()
+            #expect(try txn.domain.parcel("BW-D-3")?.lastIndex == 2)
+        }
+        cache.commit()  // over capacity: the cache empties its parcels
+        try store.write { txn in
+            cache.begin(txn.domain)
+            for i in 0..<10 { #expect(try cache.parcel("BW-D-\(i)")?.carats == 100) }
+            #expect(try txn.domain.history(ofParcel: "BW-D-3").map(\.index) == [1, 2])
+            // Only events of a transaction add to a stored parcel's history.
+            try cache.apply([.parcelEvent(parcel: "BW-D-4", index: 5), .eventSummary(index: 5, EventSummary(type: "attestation", signer: "p1"))])
+            try cache.flush()
+            #expect(try txn.domain.history(ofParcel: "BW-D-4").map(\.index) == [1, 5])
+        }
+        cache.commit()
     }
 }
