@@ -43,9 +43,9 @@ public struct CustodyRules: Sendable {
 
     /// Applies every rule of appending the event; returns what it changes. Nothing is changed on a throw.
     public func evaluate(_ facts: EventFacts, state: some DomainState) throws -> [StateChange] {
-        try Catalogue.check(facts)
+        let kind = try Catalogue.check(facts)
         var context = RuleContext(facts: facts, state: state, settings: settings)
-        if facts.index > 0 && facts.type == Genesis.type {
+        if facts.index > 0 && kind == .genesis {
             throw RuleViolation("log.genesis-first", .conflict, "log.genesis is allowed only as the first entry", pointer: "/body/type", logIndex: 0)
         }
         // The skew in force is read only when an event claims a time ahead of the log's clock, so ordinary
@@ -57,35 +57,33 @@ public struct CustodyRules: Sendable {
                                     pointer: "/body/occurredAt")
             }
         }
-        switch facts.type {
-        case Genesis.type: try context.genesis()
-        case "participant.register": try context.registerParticipant()
-        case "participant.key.add": try context.addKey()
-        case "participant.key.retire": try context.retireKey()
-        case "participant.key.revoke": try context.revokeKey()
-        case "site.register": try context.registerSite()
-        case "parcel.extract": try context.extract()
-        case "kp.export": try context.kpExport()
-        case "kp.validate": try context.kpValidate()
-        case "kp.import": try context.kpImport()
-        case "kp.import.external": try context.kpImportExternal()
-        case "kp.return": try context.kpReturn()
-        case "custody.transfer": try context.transfer()
-        case "custody.accept": try context.accept()
-        case "custody.cancel": try context.cancel()
-        case "custody.reject": try context.reject()
-        case "parcel.split": try context.split()
-        case "parcel.mix": try context.mix()
-        case "parcel.assort": try context.assort()
-        case "parcel.manufacture": try context.manufacture()
-        case "stone.grade": try context.grade()
-        case "parcel.sale": try context.sale()
-        case "attestation": try context.attest()
-        case "incident": try context.incident()
-        case "correction": try context.correction()
-        case "policy.publish": try context.publishPolicy()
-        default:
-            throw RuleViolation("type.unknown", .invalid, "unknown event type \(facts.type); see the event catalogue", pointer: "/body/type")
+        switch kind {
+        case .genesis: try context.genesis()
+        case .registerParticipant: try context.registerParticipant()
+        case .addKey: try context.addKey()
+        case .retireKey: try context.retireKey()
+        case .revokeKey: try context.revokeKey()
+        case .registerSite: try context.registerSite()
+        case .extract: try context.extract()
+        case .kpExport: try context.kpExport()
+        case .kpValidate: try context.kpValidate()
+        case .kpImport: try context.kpImport()
+        case .kpImportExternal: try context.kpImportExternal()
+        case .kpReturn: try context.kpReturn()
+        case .transfer: try context.transfer()
+        case .accept: try context.accept()
+        case .cancel: try context.cancel()
+        case .reject: try context.reject()
+        case .split: try context.split()
+        case .mix: try context.mix()
+        case .assort: try context.assort()
+        case .manufacture: try context.manufacture()
+        case .grade: try context.grade()
+        case .sale: try context.sale()
+        case .attest: try context.attest()
+        case .incident: try context.incident()
+        case .correction: try context.correction()
+        case .publishPolicy: try context.publishPolicy()
         }
         context.changes.append(.eventSummary(index: facts.index, EventSummary(type: facts.type, signer: facts.signer)))
         return context.changes

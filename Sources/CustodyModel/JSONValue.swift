@@ -183,6 +183,12 @@ public struct JSONObject: Sendable {
     /// The keys in stored order.
     @inlinable public var keys: [String] { members.map(\.key) }
 
+    /// The first key, in stored order, for which `predicate` holds (without building the array of keys).
+    @inlinable public func firstKey(where predicate: (String) throws -> Bool) rethrows -> String? {
+        for member in members where try predicate(member.key) { return member.key }
+        return nil
+    }
+
     /// The number of members.
     @inlinable public var count: Int { members.count }
 
