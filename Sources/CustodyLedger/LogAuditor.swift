@@ -280,6 +280,11 @@ struct Replay {
                         try txn.checkpoints(after: expectedStart, through: last), nodes)
             }
         }
+        // The chunk's event keys go into the set of seen events together, before the fold; a repeat is
+        // reported when the fold reaches it, so that an earlier problem is still reported first.
+        let repeated = try seen.insert(parsed.enumerated().map { offset, p in
+            p.envelope.map { (id: $0.eventID, occurredAt: p.occurredAt, index: expectedStart + UInt64(offset)) }
+        })
         var nextCheckpoint = 0
         for (offset, entry) in chunk.enumerated() {
             let index = expectedStart + UInt64(offset)
@@ -299,8 +304,8 @@ struct Replay {
             if store != nil, storedIDs[index] != envelope.eventID {
                 throw AuditFailure(index, "stored event id does not match the entry's body")
             }
-            if let earlier = try seen.insert(envelope.eventID, occurredAt: p.occurredAt, index: index) {
-                throw AuditFailure(index, "event \(envelope.eventIDHex) was already logged at index \(earlier)")
+            if let repeated, repeated.index == index {
+                throw AuditFailure(index, "event \(envelope.eventIDHex) was already logged at index \(repeated.earlier)")
             }
             let facts = EventFacts(index: index, loggedAt: entry.loggedAtMillis, type: envelope.type, signer: envelope.signer,
                                    keyID: envelope.keyID, occurredAt: p.occurredAt, body: BodyReader(envelope.body))

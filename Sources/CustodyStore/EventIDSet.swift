@@ -49,6 +49,46 @@ public final class EventIDSet {
         unlink(path + "-journal")
     }
 
+    /// Inserts the keys of consecutive entries in multi-row statements, and returns the first of them that
+    /// repeats an earlier event (of an earlier call or of this one) with that event's index. `keys[i]` is nil
+    /// for an entry without a readable key (it is skipped). Ids after a repeat are inserted all the same; the
+    /// caller stops at the repeat.
+    public func insert(_ keys: [(id: [UInt8], occurredAt: Int64, index: UInt64)?]) throws -> (index: UInt64, earlier: UInt64)? {
+        let rows = keys.compactMap { $0 }
+        var repeated: (index: UInt64, earlier: UInt64)?
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + SQLiteConnection.rowsPerInsert, rows.count)]
+            try connection.insertRows("INSERT OR IGNORE INTO ids (occurred_ms, id, idx)", columns: 3, count: chunk.count) { s, row, p in
+                let key = chunk[chunk.startIndex + row]
+                s.bind(p, key.occurredAt)
+                s.bind(p + 1, key.id)
+                s.bind(p + 2, Int64(key.index))
+            }
+            // Fewer rows than keys: some key was already there. Which one, by looking each up (only in a bad log).
+            if repeated == nil && Int(connection.changes) < chunk.count {
+                let lookup = try connection.statement(literal: "SELECT idx FROM ids WHERE occurred_ms = ? AND id = ?")
+                for key in chunk {
+                    lookup.reset()
+                    lookup.bind(1, key.occurredAt)
+                    lookup.bind(2, key.id)
+                    if try lookup.step(), UInt64(lookup.int64(0)) != key.index {
+                        repeated = (key.index, UInt64(lookup.int64(0)))
+                        break
+                    }
+                }
+                lookup.reset()
+            }
+            start += chunk.count
+        }
+        pending += rows.count
+        if pending >= 50_000 {
+            try connection.execute("COMMIT; BEGIN")
+            pending = 0
+        }
+        return repeated
+    }
+
     /// Inserts `id`, of an event that occurred at `occurredAt` (milliseconds; the same for every repeat, as it is
     /// part of the body the id hashes), seen at `index`; returns the earlier index if the id was already present.
     /// Keyed by time first, like the log's own `event_keys`, so inserts cluster instead of landing at random.

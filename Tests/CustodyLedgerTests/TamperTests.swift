@@ -2,6 +2,7 @@ import CustodyCrypto
 import CustodyDomain
 import CustodyLedger
 import CustodyLog
+import CustodyStore
 import Foundation
 import Testing
 
@@ -102,6 +103,39 @@ struct TamperTests {
             db.exec("INSERT INTO entries VALUES (41, X'\(Hex.encode(SHA256.hash([41])))', X'\(Hex.encode(input))', X'\(Hex.encode(leaf))', X'\(Hex.encode(chain))', 0)")
         }
         #expect(failure?.index == 41)
+    }
+
+    @Test("an event logged twice, by an operator holding the log's key, is caught at its second index", arguments: [3, 2048])
+    func repeatedEvent(chunkSize: Int) async throws {
+        let log = try await TestLog.open()
+        let key = try await log.register("trader")
+        for r in await log.ledger.submit(try (0..<13).map { try TestLog.event("trader", key: key, $0) }) { _ = try r.get() }
+        let signer = log.ledger.signer
+        await log.ledger.close()
+        let path = copyDatabase(log.directory)
+        // Entry 5's bytes logged again at the end, with chained hashes, tree nodes and a checkpoint signed by the
+        // log's own key: everything but the event-key index (whose key is taken) is consistent.
+        let size = try LogStore(path: path).write { txn in
+            let size = try txn.treeSize()
+            var frontier = try MerkleFrontier(size: size, reader: txn)
+            let old = try #require(try txn.entry(at: 5))
+            let last = try #require(try txn.entry(at: size - 1))
+            let leafHash = Merkle.leafHash(old.leafInput)
+            try txn.insert(entry: LogEntry(index: size, leafInput: old.leafInput, leafHash: leafHash,
+                                           chainHash: HashChain.next(previous: last.chainHash, leafHash: leafHash),
+                                           loggedAtMillis: last.loggedAtMillis),
+                           eventID: try EventEnvelope.parse(old.leafInput).eventID)
+            try txn.insert(nodes: frontier.append(leafHash: leafHash))
+            try txn.insert(checkpointNote: try Checkpoint(origin: signer.name, size: size + 1, root: frontier.root).signed(by: signer),
+                           size: size + 1)
+            return size
+        }
+        let failure = await #expect(throws: AuditFailure.self) {
+            _ = try await LogAuditor(source: DatabaseAuditSource(path: path),
+                                     options: AuditOptions(logKey: signer.verifier, chunkSize: chunkSize)).run()
+        }
+        #expect(failure?.index == size)
+        #expect(failure?.reason.contains("already logged at index 5") == true, "\(String(describing: failure))")
     }
 
     @Test("a truncated log is caught: by its checkpoint, or when the checkpoints are cut too, by an earlier one")
