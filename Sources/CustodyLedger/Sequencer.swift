@@ -155,7 +155,7 @@ final class Sequencer: @unchecked Sendable {
                         let chainHead = HashChain.next(previous: next.chainHead, leafHash: prepared.leafHash)
                         let entry = LogEntry(index: index, leafInput: prepared.leafInput, leafHash: prepared.leafHash,
                                              chainHash: chainHead, loggedAtMillis: loggedAt)
-                        // The event-key index finds a repeat in the same statement that records a new event.
+                        // The event-key index finds a repeat in the same statement that records the new event's key.
                         guard try txn.insertEventKey(envelope.eventID, occurredAt: prepared.occurredAt, index: index) else {
                             guard let existing = try txn.index(ofEvent: envelope.eventID, occurredAt: prepared.occurredAt) else {
                                 throw StoreErrorInLedger("event \(envelope.eventIDHex) conflicts but is not in the log")

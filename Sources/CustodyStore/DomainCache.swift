@@ -2,10 +2,11 @@ import CustodyDomain
 
 /// The hot part of the custody state in memory, in front of `DomainTables`: participants, keys and sites
 /// (few, and read by almost every event), and a bounded set of recently used parcels, certificates and
-/// transfers. Reads hit memory first and fall through to the tables; writes go to the tables (write-through)
-/// and to memory, remembering what they replaced, which `rollback()` puts back; so the cache never holds a
-/// value that is not in the committed database (or in the open transaction's own writes). One dictionary
-/// per kind, not a transaction overlay in front of it: a read hashes its key once, and a commit copies nothing.
+/// transfers. Reads hit memory first and fall through to the tables; writes go to memory, remembering what
+/// they replaced, which `rollback()` puts back, and to the tables: at once, or for parcels and event summaries
+/// together at the end of the transaction (`flush()`); so the cache never holds a value that is not in the
+/// committed database or in the open transaction's own writes. One dictionary per kind, not a transaction
+/// overlay in front of it: a read hashes its key once, and a commit copies nothing.
 ///
 /// Only correct while every write to the tables goes through it: one cache per writer connection, used by
 /// the one thread that writes (the sequencer, or an auditor's replay).
@@ -89,6 +90,7 @@ public final class DomainCache: DomainState {
     public func invalidate() {
         values = Layer()
         undo.removeAll()
+        pending.discard()
         filter = nil
     }
 
@@ -171,7 +173,8 @@ public final class DomainCache: DomainState {
 
     // MARK: Writing
 
-    /// Writes the changes of one accepted event to the tables and to memory, remembering what it replaced.
+    /// Writes the changes of one accepted event to memory, remembering what it replaced, and to the tables (its
+    /// parcels and summary at `flush()`).
     public func apply(_ changes: [StateChange]) throws {
         try store.apply(changes, deferring: &pending)
         for change in changes {

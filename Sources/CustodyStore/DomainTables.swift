@@ -308,7 +308,8 @@ struct PendingWrites {
             // `lastIndex`); every event that writes it is its `lastIndex` then, and joins its history once.
             if var write = parcels[p.id] {
                 write.row = p
-                if p.createdAt == p.lastIndex && write.history.count == 0 { write.isNew = true }
+                // Only its history was touched so far, by this very event if the event creates it.
+                if write.row == nil && p.createdAt == p.lastIndex { write.isNew = true }
                 write.add(p.lastIndex)
                 parcels[p.id] = write
             } else {
@@ -325,8 +326,13 @@ struct PendingWrites {
 
     /// The summary of the event at `index`, if it is pending.
     func summary(at index: UInt64) -> EventSummary? {
-        guard let first = summaries.first, index >= first.index else { return nil }
-        return summaries.last(where: { $0.index == index })?.summary
+        // In index order: a binary search (a replay holds thousands between its commits).
+        var lo = 0, hi = summaries.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if summaries[mid].index < index { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < summaries.count && summaries[lo].index == index ? summaries[lo].summary : nil
     }
 
     /// Writes everything held and empties it.

@@ -88,29 +88,4 @@ public final class EventIDSet {
         }
         return repeated
     }
-
-    /// Inserts `id`, of an event that occurred at `occurredAt` (milliseconds; the same for every repeat, as it is
-    /// part of the body the id hashes), seen at `index`; returns the earlier index if the id was already present.
-    /// Keyed by time first, like the log's own `event_keys`, so inserts cluster instead of landing at random.
-    public func insert(_ id: [UInt8], occurredAt: Int64, index: UInt64) throws -> UInt64? {
-        // One statement in the common case: the insert is ignored only for a repeat, which is then looked up.
-        let insert = try connection.statement(literal: "INSERT OR IGNORE INTO ids (occurred_ms, id, idx) VALUES (?, ?, ?)")
-        insert.bind(1, occurredAt)
-        insert.bind(2, id)
-        insert.bind(3, Int64(index))
-        try insert.run()
-        if connection.changes == 0 {
-            let lookup = try connection.statement(literal: "SELECT idx FROM ids WHERE occurred_ms = ? AND id = ?")
-            lookup.bind(1, occurredAt)
-            lookup.bind(2, id)
-            defer { lookup.reset() }
-            return try lookup.step() ? UInt64(lookup.int64(0)) : nil
-        }
-        pending += 1
-        if pending >= 50_000 {
-            try connection.execute("COMMIT; BEGIN")
-            pending = 0
-        }
-        return nil
-    }
 }

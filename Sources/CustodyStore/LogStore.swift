@@ -11,7 +11,7 @@ public final class LogStore: Sendable {
     /// Schema version this code writes; older files are migrated forward on open for writing, and read as they
     /// are when opened read-only. 2: transfers and certificates record their closing (`custody.cancel`,
     /// `custody.reject`, `kp.return`). 3: repeats are found through `event_keys`, clustered by time (see
-    /// `LogWriteTransaction.insertIfNew`), and a parcel's history is a column of its row (`parcel_events` is gone).
+    /// `LogStore.eventKeysSchema`), and a parcel's history is a column of its row (`parcel_events` is gone).
     static let schemaVersion = 3
 
     /// Finds a repeated event. Keyed by the event's own `occurredAt` (milliseconds) before its id, so that

@@ -117,14 +117,6 @@ public final class LogWriteTransaction: LogQueries {
         try s.run()
     }
 
-    /// Inserts an entry row unless an entry with the same event id is already logged; returns whether it
-    /// inserted. The event-key insert finds a repeat in the statement that records a new event.
-    public func insertIfNew(entry: LogEntry, eventID: [UInt8], occurredAt: Int64) throws -> Bool {
-        guard try insertEventKey(eventID, occurredAt: occurredAt, index: entry.index) else { return false }
-        try insert(entry: entry, eventID: eventID)
-        return true
-    }
-
     /// Records the key of the event to be logged at `index`; false (and nothing written) if an event with this
     /// key is already logged. The sequencer records each event's key as it sequences it and writes the entry
     /// rows of the whole batch afterwards (`insert(entries:)`).

@@ -5,7 +5,7 @@ import CustodyStore
 import Foundation
 import Logging
 
-/// `custody-bench profile-appends` and `profile-replay`: one phase alone, reported as CPU time per event
+/// `custody-bench profile-appends`, `profile-replay`, `profile-http`, `profile-proofs` and `profile-parse`: one phase alone, reported as CPU time per event
 /// (the whole process's and the sequencer thread's), which other processes' load on a shared machine
 /// disturbs far less than wall-clock rates. For profiling (`perf record -p`), not for the report.
 enum ProfileCommand {
@@ -52,6 +52,7 @@ enum ProfileCommand {
             }
             if arguments.first == parse {
                 // The cost of parsing stored envelope bytes, stage by stage, on one core.
+                guard count > 0 else { throw BenchError("profile-parse needs --appends N with N > 0 (the number of envelopes)") }
                 let bytes = await EventFactory().events(0..<count).map(\.leafInput)
                 func perEvent(_ label: String, _ body: ([UInt8]) throws -> Void) rethrows {
                     let start = ContinuousClock.now
