@@ -4,7 +4,10 @@ import CustodyModel
 /// A signed event as submitted: the body, the signer's key id and an Ed25519 signature over the
 /// RFC 8785 canonical form of the body. Parsing checks the shape and the common body fields; it does not
 /// check the signature (that needs the key in force, which only the log's state knows).
-public struct EventEnvelope: Sendable {
+///
+/// Immutable, and a class so that passing one through the pipeline retains one reference instead of each of
+/// its eight fields.
+public final class EventEnvelope: Sendable {
     /// The event body.
     public let body: JSONObject
     /// RFC 8785 canonical bytes of the body: what was signed.

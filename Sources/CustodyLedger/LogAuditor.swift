@@ -226,7 +226,8 @@ struct Replay {
     }
 
     /// What the parallel stage found out about one entry.
-    struct Checked: Sendable {
+    /// A class: the fold reads each one once, and a copy of a struct would retain each field.
+    final class Checked: Sendable {
         let envelope: EventEnvelope?
         let error: String?
         let check: SignatureCheck
@@ -234,6 +235,14 @@ struct Replay {
         let leafHash: [UInt8]
         /// `occurredAt` in milliseconds (0 when unreadable).
         let occurredAt: Int64
+
+        init(envelope: EventEnvelope?, error: String?, check: SignatureCheck, leafHash: [UInt8], occurredAt: Int64) {
+            self.envelope = envelope
+            self.error = error
+            self.check = check
+            self.leafHash = leafHash
+            self.occurredAt = occurredAt
+        }
     }
 
     /// Parses, re-canonicalises, hashes and checks the signatures of a chunk on all cores, with `keys` (key

@@ -291,6 +291,8 @@ struct PendingWrites {
         /// History indexes to add (for a new row, its whole history).
         var history: [UInt64]
 
+        var hasRow: Bool { row != nil }
+
         mutating func add(_ index: UInt64) {
             if history.last != index { history.append(index) }
         }
@@ -306,12 +308,12 @@ struct PendingWrites {
         case .parcel(let p):
             // A parcel is new in the event that creates it (its `createdAt` is that event's index, as is its
             // `lastIndex`); every event that writes it is its `lastIndex` then, and joins its history once.
-            if var write = parcels[p.id] {
-                write.row = p
+            if let i = parcels.index(forKey: p.id) {
+                // Changed in place: a copy out and back would copy its history too.
                 // Only its history was touched so far, by this very event if the event creates it.
-                if write.row == nil && p.createdAt == p.lastIndex { write.isNew = true }
-                write.add(p.lastIndex)
-                parcels[p.id] = write
+                if !parcels.values[i].hasRow && p.createdAt == p.lastIndex { parcels.values[i].isNew = true }
+                parcels.values[i].row = p
+                parcels.values[i].add(p.lastIndex)
             } else {
                 parcels[p.id] = ParcelWrite(row: p, isNew: p.createdAt == p.lastIndex, history: [p.lastIndex])
             }
