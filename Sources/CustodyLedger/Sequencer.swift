@@ -103,12 +103,15 @@ final class Sequencer: @unchecked Sendable {
         do {
             try ledger.store.write { txn in
                 domain.begin(txn.domain)
-                var builder = BatchTree.Builder(frontier: next.frontier, expected: batch.reduce(0) { $0 + $1.envelopes.count })
+                let expected = batch.reduce(0) { $0 + $1.envelopes.count }
+                var builder = BatchTree.Builder(frontier: next.frontier, expected: expected)
                 var seen: [[UInt8]: (index: UInt64, chainHash: String)] = [:]
                 // Entry rows and tree nodes are written together after the loop, in multi-row inserts; nothing in
                 // the loop reads them back (a repeat is found through the event-key index, written per event).
                 var entries: [(entry: LogEntry, eventID: [UInt8])] = []
                 var nodes: [MerkleFrontier.Node] = []
+                entries.reserveCapacity(expected)
+                nodes.reserveCapacity(expected + 64)
                 for (g, group) in batch.enumerated() {
                     for (i, envelope) in group.envelopes.enumerated() {
                         let prepared = group.prepared[i]

@@ -340,17 +340,19 @@ struct PendingWrites {
     /// Writes everything held and empties it.
     mutating func write(to tables: DomainTables) throws {
         let connection = tables.connection
-        let ordered = parcels.sorted { $0.key < $1.key }
-        let new = ordered.filter { $0.value.isNew }
+        // Positions in the dictionary, sorted by id: sorting the (id, write) pairs themselves moved them around.
+        let ordered = parcels.keys.indices.sorted { parcels.keys[$0] < parcels.keys[$1] }
+        let new = ordered.filter { parcels.values[$0].isNew }
         try connection.insertRows("""
             INSERT INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
                 last_occurred_at, history)
             """, columns: 11, count: new.count) { s, row, n in
-            let write = new[row].value
+            let write = parcels.values[new[row]]
             tables.bind(write.row!, to: s, from: n)
             s.bind(n + 10, write.history.map(String.init).joined(separator: ","))
         }
-        for (id, write) in ordered where !write.isNew {
+        for i in ordered where !parcels.values[i].isNew {
+            let id = parcels.keys[i], write = parcels.values[i]
             let added = write.history.map { ",\($0)" }.joined()
             if let p = write.row {
                 let s = try connection.statement(literal: """
