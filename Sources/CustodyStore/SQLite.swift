@@ -119,9 +119,8 @@ final class SQLiteConnection {
     }
 
     /// Inserts `count` rows with `head` (`INSERT INTO t (a, b)`) followed by up to `rowsPerInsert` value tuples
-    /// of `columns` parameters each: one statement runs per chunk of rows instead of one per row, and SQLite keeps
-    /// its cursor positioned between the rows of a statement. `bind(statement, row, firstParameter)` binds row
-    /// `row`'s values from parameter `firstParameter` on.
+    /// of `columns` parameters each: one statement runs per chunk of rows instead of one per row.
+    /// `bind(statement, row, firstParameter)` binds row `row`'s values from parameter `firstParameter` on.
     func insertRows(_ head: StaticString, columns: Int, count: Int,
                     bind: (SQLiteStatement, Int, Int32) -> Void) throws(StoreError) {
         var row = 0
@@ -130,7 +129,6 @@ final class SQLiteConnection {
             let key = MultiRowKey(head: UInt(bitPattern: head.utf8Start), rows: n)
             let s: SQLiteStatement
             if let cached = multiRowStatements[key] {
-                cached.reset()
                 s = cached
             } else {
                 let tuple = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
@@ -138,6 +136,9 @@ final class SQLiteConnection {
                                         sql: "\(head) VALUES " + Array(repeating: tuple, count: n).joined(separator: ", "))
                 multiRowStatements[key] = s
             }
+            // Reset at once, not by `resetAll()` at the end of the transaction: clearing hundreds of bindings
+            // of every cached multi-row statement on each commit cost small commits dearly.
+            defer { s.reset() }
             for r in 0..<n { bind(s, row + r, Int32(r * columns + 1)) }
             try s.run()
             row += n
@@ -148,7 +149,6 @@ final class SQLiteConnection {
     /// connection's snapshot (and make COMMIT fail) after the transaction should have ended.
     func resetAll() {
         for s in statements.values { s.reset() }
-        for s in multiRowStatements.values { s.reset() }
     }
 
     /// Runs `body` in a transaction; commits if it returns, rolls back if it throws.
