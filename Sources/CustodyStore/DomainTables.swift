@@ -280,7 +280,7 @@ public final class DomainTables: DomainState {
 /// the cache that holds this (`DomainCache`), never from the tables, until `write(to:)`.
 struct PendingWrites {
     /// Summaries, in index order.
-    private(set) var summaries: [(index: UInt64, summary: EventSummary)] = []
+    private var summaries: [(index: UInt64, summary: EventSummary)] = []
     private var parcels: [String: ParcelWrite] = [:]
 
     private struct ParcelWrite {
@@ -450,12 +450,7 @@ public final class ScratchDomain {
                     mine.reset()
                     theirs.reset()
                 }
-                while true {
-                    let row = try mine.step()
-                    guard row == (try theirs.step()) else { return table }
-                    guard row else { break }
-                    for column in 0..<mine.columnCount where !mine.sameValue(column, as: theirs) { return table }
-                }
+                guard try mine.sameRows(as: theirs) else { return table }
             }
             // A file from before schema version 3 keeps parcel histories as rows of `parcel_events`: compared with
             // the replayed history columns, both in (parcel, index) order.

@@ -34,12 +34,7 @@ public final class EventIDSet {
             }
             let mine = try reader.statement("SELECT occurred_ms, event_id, idx FROM main.event_keys ORDER BY occurred_ms, event_id")
             let theirs = try reader.statement("SELECT occurred_ms, id, idx FROM replay.ids ORDER BY occurred_ms, id")
-            while true {
-                let row = try mine.step()
-                guard row == (try theirs.step()) else { return false }
-                guard row else { return true }
-                for column in 0..<mine.columnCount where !mine.sameValue(column, as: theirs) { return false }
-            }
+            return try mine.sameRows(as: theirs)
         }
     }
 

@@ -257,6 +257,17 @@ final class SQLiteStatement {
     /// Columns in a result row.
     var columnCount: Int32 { sqlite3_column_count(stmt) }
 
+    /// Steps this statement and `other` together to their ends; whether they gave the same rows, column by
+    /// column (`sameValue`). Both should order their rows the same way (the same ORDER BY).
+    func sameRows(as other: SQLiteStatement) throws(StoreError) -> Bool {
+        while true {
+            let row = try step()
+            guard row == (try other.step()) else { return false }
+            guard row else { return true }
+            for column in 0..<columnCount where !sameValue(column, as: other) { return false }
+        }
+    }
+
     /// Whether column `column` of this statement's row and of `other`'s hold the same value: the same storage
     /// class and the same integer, real, or bytes.
     func sameValue(_ column: Int32, as other: SQLiteStatement) -> Bool {
