@@ -344,19 +344,21 @@ struct PendingWrites {
         let ordered = parcels.keys.indices.sorted { parcels.keys[$0] < parcels.keys[$1] }
         let new = ordered.filter { parcels.values[$0].isNew }
         try connection.insertRows("""
-            INSERT INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
+            INSERT OR FAIL INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
                 last_occurred_at, history)
             """, columns: 11, count: new.count) { s, row, n in
             let write = parcels.values[new[row]]
             tables.bind(write.row!, to: s, from: n)
             s.bind(n + 10, write.history.map(String.init).joined(separator: ","))
         }
+        // OR FAIL, like the inserts (see `insertRows`): no statement journal for a statement that, if it fails,
+        // fails the transaction.
         for i in ordered where !parcels.values[i].isNew {
             let id = parcels.keys[i], write = parcels.values[i]
             let added = write.history.map { ",\($0)" }.joined()
             if let p = write.row {
                 let s = try connection.statement(literal: """
-                    UPDATE parcels SET form = ?2, carats = ?3, stones = ?4, custodian = ?5, status = ?6, pending = ?7,
+                    UPDATE OR FAIL parcels SET form = ?2, carats = ?3, stones = ?4, custodian = ?5, status = ?6, pending = ?7,
                         created_at = ?8, last_index = ?9, last_occurred_at = ?10, history = history || ?11
                     WHERE id = ?1
                     """)
@@ -364,7 +366,7 @@ struct PendingWrites {
                 s.bind(11, added)
                 try s.run()
             } else {
-                let s = try connection.statement(literal: "UPDATE parcels SET history = history || ?1 WHERE id = ?2")
+                let s = try connection.statement(literal: "UPDATE OR FAIL parcels SET history = history || ?1 WHERE id = ?2")
                 s.bind(1, added)
                 s.bind(2, id)
                 try s.run()
@@ -386,7 +388,7 @@ struct PendingWrites {
 extension DomainTables {
     /// Inserts event summaries, in multi-row statements.
     func insert(summaries: [(index: UInt64, summary: EventSummary)]) throws {
-        try connection.insertRows("INSERT INTO event_summaries (idx, type, signer)", columns: 3, count: summaries.count) { s, row, p in
+        try connection.insertRows("INSERT OR FAIL INTO event_summaries (idx, type, signer)", columns: 3, count: summaries.count) { s, row, p in
             s.bind(p, Int64(summaries[row].index))
             s.bind(p + 1, summaries[row].summary.type)
             s.bind(p + 2, summaries[row].summary.signer)

@@ -131,7 +131,7 @@ public final class LogWriteTransaction: LogQueries {
 
     /// Inserts entry rows, in multi-row statements.
     public func insert(entries: [(entry: LogEntry, eventID: [UInt8])]) throws {
-        try connection.insertRows("INSERT INTO entries (idx, event_id, leaf_input, leaf_hash, chain_hash, logged_at)",
+        try connection.insertRows("INSERT OR FAIL INTO entries (idx, event_id, leaf_input, leaf_hash, chain_hash, logged_at)",
                                   columns: 6, count: entries.count) { s, row, p in
             let (entry, eventID) = entries[row]
             s.bind(p, Int64(entry.index))
@@ -145,7 +145,7 @@ public final class LogWriteTransaction: LogQueries {
 
     /// Inserts perfect subtrees completed by appends, in multi-row statements.
     public func insert(nodes: [MerkleFrontier.Node]) throws {
-        try connection.insertRows("INSERT INTO nodes (id, hash)", columns: 2, count: nodes.count) { s, row, p in
+        try connection.insertRows("INSERT OR FAIL INTO nodes (id, hash)", columns: 2, count: nodes.count) { s, row, p in
             s.bind(p, LogStore.nodeID(level: nodes[row].level, index: nodes[row].index))
             s.bind(p + 1, nodes[row].hash)
         }

@@ -121,6 +121,10 @@ final class SQLiteConnection {
     /// Inserts `count` rows with `head` (`INSERT INTO t (a, b)`) followed by up to `rowsPerInsert` value tuples
     /// of `columns` parameters each: one statement runs per chunk of rows instead of one per row.
     /// `bind(statement, row, firstParameter)` binds row `row`'s values from parameter `firstParameter` on.
+    ///
+    /// Write heads as `INSERT OR FAIL`: with the default ABORT, SQLite must be able to undo the statement alone
+    /// and copies every page it touches to a statement journal first (a temporary file past 64 KiB); a
+    /// statement that fails here fails its whole transaction, which rolls back, so that copy is never used.
     func insertRows(_ head: StaticString, columns: Int, count: Int,
                     bind: (SQLiteStatement, Int, Int32) -> Void) throws(StoreError) {
         var row = 0

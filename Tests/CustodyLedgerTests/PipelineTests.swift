@@ -131,6 +131,29 @@ struct PipelineTests {
         }
     }
 
+    @Test("a multi-row insert that fails part-way (rows written by OR FAIL before the bad one) leaves nothing of its transaction")
+    func failedMultiRowInsertRollsBack() throws {
+        let store = try LogStore(path: TestLog.temporaryPath("orfail") + "/custody.sqlite")
+        func entry(_ i: UInt64) -> (entry: LogEntry, eventID: [UInt8]) {
+            let bytes = Array("event \(i)".utf8)
+            return (LogEntry(index: i, leafInput: bytes, leafHash: SHA256.hash(bytes), chainHash: SHA256.hash(bytes + [1]),
+                             loggedAtMillis: 1), SHA256.hash(bytes + [2]))
+        }
+        try store.write { try $0.insert(entries: [entry(50)]) }
+        // Rows 0...49 go in before index 50 collides: the first statement of 32 rows succeeds, the second fails
+        // on its 19th row.
+        #expect(throws: StoreError.self) {
+            try store.write { try $0.insert(entries: (0...60).map(entry)) }
+        }
+        try store.read { txn throws in
+            #expect(try txn.entryCount() == 1)
+            #expect(try txn.entries(start: 0, limit: 100) == [entry(50).entry])
+        }
+        // The connection is usable after the rollback.
+        try store.write { try $0.insert(entries: (0..<50).map(entry)) }
+        try store.read { txn throws in #expect(try txn.entryCount() == 51) }
+    }
+
     @Test("the domain cache forgets what a rolled-back transaction wrote, and keeps what a committed one did")
     func cacheRollback() throws {
         let path = TestLog.temporaryPath("cache") + "/custody.sqlite"
