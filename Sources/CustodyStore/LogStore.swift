@@ -162,10 +162,10 @@ public final class LogStore: Sendable {
             if checkpointer != nil, writer.connection.walFrames > Self.walRestartFrames {
                 try? writer.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
             }
-            return result
+            return (result, writer.connection.walFrames)
         }
-        checkpointer?.committed()
-        return result
+        checkpointer?.committed(walFrames: result.1)
+        return result.0
     }
 
     /// WAL frames (pages) beyond which the writer completes a checkpoint itself: 32 MiB of 4 KiB pages.
@@ -242,13 +242,19 @@ final class SQLiteConnectionBox: @unchecked Sendable {
 /// synced, which the writer's `synchronous=FULL` does before COMMIT returns; the checkpoint syncs the database
 /// file before the WAL may be reused.
 final class WALCheckpointer: @unchecked Sendable {
-    // `pending` and `stopping` are guarded by `condition`.
+    // `walFrames`, `checkpointed` and `stopping` are guarded by `condition`.
     private let condition = NSCondition()
-    private var pending = 0
+    /// Frames in the WAL after the latest commit.
+    private var walFrames: Int32 = 0
+    /// Frames of the WAL that the last checkpoint started from the latest commit of.
+    private var checkpointed: Int32 = 0
     private var stopping = false
     private var stopped = false
-    /// Commits between checkpoints: bounds the WAL to a few batches.
-    private static let commitsPerCheckpoint = 4
+    /// New WAL frames between checkpoints (4 MiB of pages). By frames, not by commits: a page that several
+    /// commits rewrite (the tail of the entries, of the tree nodes, of the event keys) is copied once per
+    /// checkpoint, which made small commits pay for a checkpoint each few of them (single-event requests
+    /// commit ~16 events at a time). Well below `LogStore.walRestartFrames`.
+    static let framesPerCheckpoint: Int32 = 1024
 
     init(path: String) throws(StoreError) {
         let connection = try SQLiteConnection(path: path)
@@ -259,11 +265,13 @@ final class WALCheckpointer: @unchecked Sendable {
         thread.start()
     }
 
-    /// A write transaction committed.
-    func committed() {
+    /// A write transaction committed, leaving `walFrames` frames in the WAL.
+    func committed(walFrames frames: Int32) {
         condition.lock()
-        pending += 1
-        if pending >= Self.commitsPerCheckpoint { condition.signal() }
+        // Fewer frames than at the last checkpoint: the writer restarted the WAL from its start.
+        if frames < checkpointed { checkpointed = 0 }
+        walFrames = frames
+        if frames - checkpointed >= Self.framesPerCheckpoint { condition.signal() }
         condition.unlock()
     }
 
@@ -277,11 +285,15 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func run(_ box: SQLiteConnectionBox) {
+        #if os(Linux)
+        // Foundation does not name the kernel thread; without this it inherits its creator's name.
+        try? "custody-wal".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+        #endif
         while true {
             condition.lock()
-            while pending < Self.commitsPerCheckpoint && !stopping { condition.wait() }
+            while walFrames - checkpointed < Self.framesPerCheckpoint && !stopping { condition.wait() }
             let stop = stopping
-            pending = 0
+            checkpointed = walFrames
             condition.unlock()
             // A failed passive checkpoint (busy) only leaves frames for the next one.
             try? box.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
