@@ -1,5 +1,7 @@
 import CustodyCrypto
 import CustodyLedger
+import CustodyLog
+import CustodyStore
 import Foundation
 import Logging
 
@@ -14,6 +16,8 @@ struct BenchmarkResults: Sendable {
     var bodyBytes: Double
     var leafBytes: Double
     var inProcess: AppendOutcome
+    /// The same pre-signed events on a second fresh log without the custody rules (keys still checked).
+    var inProcessNoRules: AppendOutcome
     /// The realistic event mix in-process, with the custody rules and without them.
     var mixRules: AppendOutcome
     var mixNoRules: AppendOutcome
@@ -104,7 +108,8 @@ struct Benchmark {
         progress("done")
         return BenchmarkResults(
             date: Date(), command: command, machine: machine, options: options, raw: raw,
-            bodyBytes: fresh.bodyBytes, leafBytes: fresh.leafBytes, inProcess: fresh.appends, mixRules: mixRules,
+            bodyBytes: fresh.bodyBytes, leafBytes: fresh.leafBytes, inProcess: fresh.appends,
+            inProcessNoRules: fresh.appendsNoRules, mixRules: mixRules,
             mixNoRules: mixNoRules, build: build,
             replaySmall: replaySmall, replayLarge: replayLarge, idleRSSKiB: idle,
             proofTreeSize: UInt64(options.entries), proofs: proofs, httpProofs: http.proofs,
@@ -116,6 +121,7 @@ struct Benchmark {
         var ledger: Ledger
         var size: UInt64
         var appends: AppendOutcome
+        var appendsNoRules: AppendOutcome
         var bodyBytes: Double
         var leafBytes: Double
     }
@@ -148,7 +154,40 @@ struct Benchmark {
             throw BenchError("in-process appends: \(appends.accepted) of \(events.count) accepted")
         }
         progress("in-process: \(Format.int(appends.rate)) appends/s")
-        return FreshLog(ledger: ledger, size: ledger.treeSize, appends: appends, bodyBytes: bodyBytes, leafBytes: leafBytes)
+        let noRules = try await appendsWithoutRules(events, factory: factory, work: directory.path + "-no-rules",
+                                                    logger: logger, monitor: monitor, progress: progress)
+        return FreshLog(ledger: ledger, size: ledger.treeSize, appends: appends, appendsNoRules: noRules,
+                        bodyBytes: bodyBytes, leafBytes: leafBytes)
+    }
+
+    /// The in-process measurement again, with the same pre-signed events, on a second fresh log (same
+    /// participants and sites) opened without the custody rules: what the rules cost the core benchmark.
+    private func appendsWithoutRules(_ events: [EventEnvelope], factory: EventFactory, work: String, logger: Logger,
+                                     monitor: LoadMonitor, progress: (String) -> Void) async throws -> AppendOutcome {
+        let directory = DataDirectory(path: work)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let (created, _) = try await directory.openLedger(origin: Self.origin, logger: logger)
+        let registrar = try KeyFile.read(from: directory.registrarKeyPath)
+        for result in await created.submit(factory.registrations(registrar: try registrar.signingKey(),
+                                                                 registrarID: registrar.participant))
+            + (await created.submit(factory.sites())) {
+            if case .failure(let error) = result { throw BenchError("registering on the rules-off log: \(error)") }
+        }
+        await created.close()
+        let signer = try NoteSigner(encoded: String(contentsOfFile: directory.logKeyPath, encoding: .utf8))
+        let ledger = try Ledger(store: try LogStore(path: directory.databasePath), signer: signer, logger: logger,
+                                enforcesRules: false)
+        progress("in-process appends, rules off: \(options.tasks) tasks x batches of \(options.batch)")
+        let appends = await monitor.phase("in-process appends, rules off") {
+            await LedgerLoad.submitAll(events, to: ledger, tasks: options.tasks, batch: options.batch)
+        }
+        await ledger.close()
+        if let failure = appends.firstFailure { throw BenchError("in-process appends, rules off: \(failure)") }
+        guard appends.accepted == events.count else {
+            throw BenchError("in-process appends, rules off: \(appends.accepted) of \(events.count) accepted")
+        }
+        progress("in-process, rules off: \(Format.int(appends.rate)) appends/s")
+        return appends
     }
 
     /// The realistic event mix on fresh logs, with the custody rules and without them (keys only), in

@@ -1,5 +1,6 @@
 import CustodyCrypto
 import CustodyLedger
+import CustodyLog
 import CustodyModel
 import CustodyStore
 import Foundation
@@ -100,7 +101,14 @@ enum ProfileCommand {
                 await ledger.close()
                 return 0
             }
-            let (ledger, _) = try await directory.openLedger(origin: Benchmark.origin, logger: logger)
+            var (ledger, _) = try await directory.openLedger(origin: Benchmark.origin, logger: logger)
+            if !rules {
+                // The same log reopened without the custody rules (keys still checked), as the mix does.
+                await ledger.close()
+                let signer = try NoteSigner(encoded: String(contentsOfFile: directory.logKeyPath, encoding: .utf8))
+                ledger = try Ledger(store: try LogStore(path: directory.databasePath), signer: signer, logger: logger,
+                                    enforcesRules: false)
+            }
             let factory = EventFactory()
             let registrar = try KeyFile.read(from: directory.registrarKeyPath)
             for r in await ledger.submit(factory.registrations(registrar: try registrar.signingKey(), registrarID: registrar.participant)) {
@@ -129,7 +137,8 @@ enum ProfileCommand {
             let outcome = await LedgerLoad.submitAll(events, to: ledger, tasks: tasks, batch: batch)
             let after = CPUSample.now()
             if let f = outcome.firstFailure { throw BenchError(f) }
-            print(after.summary(since: before, events: outcome.accepted, seconds: outcome.seconds, label: "appends"))
+            print(after.summary(since: before, events: outcome.accepted, seconds: outcome.seconds,
+                                label: "appends, rules \(rules ? "on" : "off")"))
             await ledger.close()
             if keep { print("kept \(directory.databasePath)") }
             return 0
