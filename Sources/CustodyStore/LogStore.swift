@@ -43,11 +43,13 @@ public final class LogStore: Sendable {
         // 64 MiB of page cache for the writer: the random-key indexes (event ids, parcel ids) otherwise read
         // pages back from disk on every batch once the log outgrows SQLite's 2 MB default.
         try connection.execute("PRAGMA cache_size=-65536")
-        // Statement journals in memory: a multi-row INSERT keeps the original of each page it changes, so
-        // that the statement alone can be undone; past 64 KiB SQLite spilled them to a temporary file, which
-        // cost more write calls than the WAL itself. They never need to outlive the statement.
-        try connection.execute("PRAGMA temp_store=MEMORY")
         try Self.migrate(connection)
+        // Statement journals in memory: a statement that may fail part-way keeps the original of each page it
+        // changes, so that it alone can be undone; past 64 KiB SQLite spilled them to a temporary file, which
+        // on the append path cost more write calls than the WAL itself. (The appends' own writes need none,
+        // see `SQLiteConnection.insertRows`.) Set after the migrations, whose table-wide UPDATEs may journal
+        // a whole table and are better off spilling it to disk.
+        try connection.execute("PRAGMA temp_store=MEMORY")
         // Checkpoints run on their own thread (`WALCheckpointer`), not inside the writer's commits.
         try connection.execute("PRAGMA wal_autocheckpoint=0")
         connection.trackWALFrames()

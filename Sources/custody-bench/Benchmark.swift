@@ -207,7 +207,7 @@ struct Benchmark {
         return (median(on), median(off))
     }
 
-    static let mixPasses = 3
+    static let mixPasses = 5
 
     private func mixPass(rules: Bool, name: String, work: String, logger: Logger, monitor: LoadMonitor,
                          progress: (String) -> Void) async throws -> AppendOutcome {
