@@ -248,7 +248,7 @@ final class WALCheckpointer: @unchecked Sendable {
     private let condition = NSCondition()
     /// Frames in the WAL after the latest commit.
     private var walFrames: Int32 = 0
-    /// Frames of the WAL that the last checkpoint started from the latest commit of.
+    /// `walFrames` when the last checkpoint started.
     private var checkpointed: Int32 = 0
     private var stopping = false
     private var stopped = false

@@ -1,7 +1,5 @@
 import CustodyCrypto
 import CustodyLedger
-import CustodyLog
-import CustodyStore
 import Foundation
 import Logging
 
@@ -173,10 +171,7 @@ struct Benchmark {
             + (await created.submit(factory.sites())) {
             if case .failure(let error) = result { throw BenchError("registering on the rules-off log: \(error)") }
         }
-        await created.close()
-        let signer = try NoteSigner(encoded: String(contentsOfFile: directory.logKeyPath, encoding: .utf8))
-        let ledger = try Ledger(store: try LogStore(path: directory.databasePath), signer: signer, logger: logger,
-                                enforcesRules: false)
+        let ledger = try await directory.reopen(created, rules: false, logger: logger)
         progress("in-process appends, rules off: \(options.tasks) tasks x batches of \(options.batch)")
         let appends = await monitor.phase("in-process appends, rules off") {
             await LedgerLoad.submitAll(events, to: ledger, tasks: options.tasks, batch: options.batch)

@@ -278,10 +278,7 @@ struct MixWorkload: Sendable {
     static func freshLedger(_ directory: DataDirectory, workload: MixWorkload, rules: Bool, logger: Logger) async throws
         -> (Ledger, registrar: SigningKey, registrarID: String) {
         let (created, _) = try await directory.openLedger(origin: Benchmark.origin, logger: logger)
-        await created.close()
-        let signer = try NoteSigner(encoded: String(contentsOfFile: directory.logKeyPath, encoding: .utf8))
-        let ledger = try Ledger(store: try LogStore(path: directory.databasePath), signer: signer, logger: logger,
-                                enforcesRules: rules)
+        let ledger = try await directory.reopen(created, rules: rules, logger: logger)
         let registrarFile = try KeyFile.read(from: directory.registrarKeyPath)
         let registrar = try registrarFile.signingKey()
         for round in workload.setup(registrar: registrar, registrarID: registrarFile.participant) {
@@ -290,5 +287,15 @@ struct MixWorkload: Sendable {
             }
         }
         return (ledger, registrar, registrarFile.participant)
+    }
+}
+
+extension DataDirectory {
+    /// Closes `ledger`, opened over this directory, and opens its log again with the custody rules or without
+    /// them (`Ledger(…, enforcesRules:)`: signatures and keys are still checked), to measure what they cost.
+    func reopen(_ ledger: Ledger, rules: Bool, logger: Logger) async throws -> Ledger {
+        await ledger.close()
+        let signer = try NoteSigner(encoded: String(contentsOfFile: logKeyPath, encoding: .utf8))
+        return try Ledger(store: try LogStore(path: databasePath), signer: signer, logger: logger, enforcesRules: rules)
     }
 }

@@ -1,6 +1,5 @@
 import CustodyCrypto
 import CustodyLedger
-import CustodyLog
 import CustodyModel
 import CustodyStore
 import Foundation
@@ -102,13 +101,7 @@ enum ProfileCommand {
                 return 0
             }
             var (ledger, _) = try await directory.openLedger(origin: Benchmark.origin, logger: logger)
-            if !rules {
-                // The same log reopened without the custody rules (keys still checked), as the mix does.
-                await ledger.close()
-                let signer = try NoteSigner(encoded: String(contentsOfFile: directory.logKeyPath, encoding: .utf8))
-                ledger = try Ledger(store: try LogStore(path: directory.databasePath), signer: signer, logger: logger,
-                                    enforcesRules: false)
-            }
+            if !rules { ledger = try await directory.reopen(ledger, rules: false, logger: logger) }
             let factory = EventFactory()
             let registrar = try KeyFile.read(from: directory.registrarKeyPath)
             for r in await ledger.submit(factory.registrations(registrar: try registrar.signingKey(), registrarID: registrar.participant)) {
