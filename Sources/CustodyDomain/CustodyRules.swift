@@ -41,6 +41,13 @@ public struct CustodyRules: Sendable {
         return try PublicKey(bytes: key.publicKey)
     }
 
+    /// Whether the event is evaluated even where the custody rules are off (the benchmark's comparison, an
+    /// audit of the log alone): the genesis and participant events, which register the keys every signature is
+    /// checked against.
+    public static func registersKeys(_ facts: EventFacts) -> Bool {
+        facts.index == 0 || facts.type.hasPrefix("participant.")
+    }
+
     /// Applies every rule of appending the event; returns what it changes. Nothing is changed on a throw.
     public func evaluate(_ facts: EventFacts, state: some DomainState) throws -> [StateChange] {
         let kind = try Catalogue.check(facts)

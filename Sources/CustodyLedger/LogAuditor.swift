@@ -30,6 +30,11 @@ public struct AuditOptions: Sendable {
     public var progress: (@Sendable (UInt64, UInt64) -> Void)?
     /// The custody rules to re-run (the log's own settings).
     public var rules = CustodyRules()
+    /// Whether to re-run the custody rules over every event and compare the state they derive with a
+    /// database's tables. False checks the log alone, as a monitor of the log's integrity needs: every
+    /// signature against the keys registered at its index (genesis and participant events are still
+    /// folded), every hash, the tree, every checkpoint and repeats; an event the rules would refuse passes.
+    public var custodyRules = true
 
     /// Options with defaults.
     public init(logKey: NoteVerifier? = nil, since: String? = nil, chunkSize: Int = 2048,
@@ -138,7 +143,8 @@ public struct LogAuditor: Sendable {
             }
         }
 
-        var replay = try Replay(verifier: verifier, store: source.store, since: since, rules: options.rules)
+        var replay = try Replay(verifier: verifier, store: source.store, since: since, rules: options.rules,
+                                custodyRules: options.custodyRules)
         let size = checkpoint.size
         // A pipeline: while this task folds chunk k (one core), chunk k+1 is fetched and checked (parsed,
         // re-canonicalised, its signatures and leaf hashes computed) on the other cores. Chunk k+1 is checked
@@ -204,6 +210,8 @@ struct Replay {
     let store: LogStore?
     let since: Checkpoint?
     let rules: CustodyRules
+    /// False: only genesis and participant events are evaluated, for the keys (see `AuditOptions.custodyRules`).
+    let custodyRules: Bool
     let scratch: ScratchDomain
     var keys: [String: [UInt8]] = [:]
     var frontier = MerkleFrontier()
@@ -215,11 +223,12 @@ struct Replay {
     let domain = DomainCache(capacity: 16_384)
     var pendingEntries = 0
 
-    init(verifier: NoteVerifier, store: LogStore?, since: Checkpoint?, rules: CustodyRules) throws {
+    init(verifier: NoteVerifier, store: LogStore?, since: Checkpoint?, rules: CustodyRules, custodyRules: Bool = true) throws {
         self.verifier = verifier
         self.store = store
         self.since = since
         self.rules = rules
+        self.custodyRules = custodyRules
         seen = try EventIDSet()
         scratch = try ScratchDomain()
         domain.begin(scratch.tables)
@@ -323,7 +332,9 @@ struct Replay {
                 if p.check == .invalid || (p.check == .deferred && !key.isValidSignature(envelope.signature, for: envelope.canonicalBody)) {
                     throw LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)")
                 }
-                let changes = try rules.evaluate(facts, state: domain)
+                // Without the custody rules, as the daemon's own rules-off mode: genesis and participant events
+                // still change the state, so that keys are known.
+                let changes = custodyRules || CustodyRules.registersKeys(facts) ? try rules.evaluate(facts, state: domain) : []
                 try domain.apply(changes)
                 for case .key(let key) in changes { self.keys[key.keyID] = key.publicKey }
             } catch let error as LedgerError {
@@ -332,7 +343,7 @@ struct Replay {
                 throw AuditFailure(index, "an event the rules refuse was logged: \(LedgerError(violation))")
             }
             let completed = frontier.append(leafHash: leafHash)
-            if let store {
+            if store != nil {
                 for node in completed {
                     let stored = storedNodes[node.level]?[node.index]
                     guard stored == node.hash else {
@@ -402,7 +413,8 @@ struct Replay {
         guard nodes == expectedNodes else {
             throw AuditFailure(nil, "the database has \(nodes) tree nodes, the tree needs \(expectedNodes)")
         }
-        if let table = try scratch.firstDifference(from: store) {
+        // The derived tables can be compared only when the rules derived them.
+        if custodyRules, let table = try scratch.firstDifference(from: store) {
             throw AuditFailure(nil, "the database's \(table) table differs from the state the log's events derive")
         }
     }

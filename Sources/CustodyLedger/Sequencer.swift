@@ -134,7 +134,7 @@ final class Sequencer: @unchecked Sendable {
                                 throw LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)",
                                                   pointer: "/signature")
                             }
-                            if ledger.enforcesRules || facts.index == 0 || envelope.type.hasPrefix("participant.") {
+                            if ledger.enforcesRules || CustodyRules.registersKeys(facts) {
                                 changes = try ledger.rules.evaluate(facts, state: domain)
                             } else {
                                 changes = []

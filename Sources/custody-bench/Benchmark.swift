@@ -22,6 +22,8 @@ struct BenchmarkResults: Sendable {
     var build: BuildOutcome
     var replaySmall: ReplayMeasurement
     var replayLarge: ReplayMeasurement
+    /// The large log replayed without the custody rules: signatures, keys, hashes, tree and checkpoints alone.
+    var replayLogOnly: ReplayMeasurement
     var idleRSSKiB: Int
     var proofTreeSize: UInt64
     var proofs: LatencySummary
@@ -100,6 +102,13 @@ struct Benchmark {
         guard replayLarge.entries == UInt64(options.entries) else {
             throw BenchError("the large replay covered \(replayLarge.entries) entries")
         }
+        progress("replay of the log alone (no custody rules) in a child process")
+        let replayLogOnly = try await monitor.phase("replay, large log, log only") {
+            try await ReplayChild.replay(databasePath: directory.databasePath, scratch: work, logOnly: true)
+        }
+        guard replayLogOnly.entries == UInt64(options.entries) else {
+            throw BenchError("the log-only replay covered \(replayLogOnly.entries) entries")
+        }
 
         let http = try await httpFigures(directory, factory: factory, logger: logger, monitor: monitor, progress: progress)
         let load = monitor.phases + [PhaseLoad(phase: "whole run", from: whole, to: .now(), cores: machine.cores)]
@@ -109,7 +118,7 @@ struct Benchmark {
             bodyBytes: fresh.bodyBytes, leafBytes: fresh.leafBytes, inProcess: fresh.appends,
             inProcessNoRules: fresh.appendsNoRules, mixRules: mixRules,
             mixNoRules: mixNoRules, build: build,
-            replaySmall: replaySmall, replayLarge: replayLarge, idleRSSKiB: idle,
+            replaySmall: replaySmall, replayLarge: replayLarge, replayLogOnly: replayLogOnly, idleRSSKiB: idle,
             proofTreeSize: UInt64(options.entries), proofs: proofs, httpProofs: http.proofs,
             httpBatch: http.batch, httpSingle: http.single, totalSeconds: (ContinuousClock.now - started).seconds,
             load: load)

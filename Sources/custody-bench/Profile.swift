@@ -75,10 +75,12 @@ enum ProfileCommand {
             if arguments.first == replay {
                 guard let db else { throw BenchError("profile-replay needs --db PATH") }
                 let before = CPUSample.now()
-                let auditor = LogAuditor(source: try DatabaseAuditSource(path: db))
+                var options = AuditOptions()
+                options.custodyRules = rules
+                let auditor = LogAuditor(source: try DatabaseAuditSource(path: db), options: options)
                 let (report, seconds) = try await timedAsync { try await auditor.run() }
                 let after = CPUSample.now()
-                print(after.summary(since: before, events: Int(report.treeSize), seconds: seconds, label: "replay"))
+                print(after.summary(since: before, events: Int(report.treeSize), seconds: seconds, label: rules ? "replay" : "replay, log only"))
                 return 0
             }
             let work = dir ?? NSTemporaryDirectory() + "custody-profile-\(getpid())"

@@ -36,14 +36,18 @@ enum ReplayChild {
                 return 1
             }
         }
-        guard arguments.count == 3 else {
-            FileHandle.standardError.write(Data("usage: custody-bench replay-child DB RESULT\n".utf8))
+        let logOnly = arguments.count == 4 && arguments[2] == logOnlyFlag
+        guard arguments.count == 3 || logOnly else {
+            FileHandle.standardError.write(Data("usage: custody-bench replay-child DB [\(logOnlyFlag)] RESULT\n".utf8))
             return 2
         }
         do {
-            let auditor = LogAuditor(source: try DatabaseAuditSource(path: arguments[1]))
+            var options = AuditOptions()
+            options.custodyRules = !logOnly
+            let auditor = LogAuditor(source: try DatabaseAuditSource(path: arguments[1]), options: options)
             let (report, seconds) = try await timedAsync { try await auditor.run() }
-            try "\(report.treeSize) \(seconds) \(peakResidentKiB())\n".write(toFile: arguments[2], atomically: true, encoding: .utf8)
+            try "\(report.treeSize) \(seconds) \(peakResidentKiB())\n".write(toFile: arguments[arguments.count - 1], atomically: true,
+                                                                            encoding: .utf8)
             return 0
         } catch {
             FileHandle.standardError.write(Data("replay failed: \(error)\n".utf8))
@@ -51,9 +55,13 @@ enum ReplayChild {
         }
     }
 
-    /// Runs `replay-child` on `databasePath` and returns its timing and peak memory.
-    static func replay(databasePath: String, scratch: String) async throws -> ReplayMeasurement {
-        try await spawn([subcommand, databasePath], scratch: scratch)
+    /// `replay-child`'s flag for an audit of the log alone, without the custody rules (`custody verify --log-only`).
+    static let logOnlyFlag = "--log-only"
+
+    /// Runs `replay-child` on `databasePath` and returns its timing and peak memory; with `logOnly`, the audit
+    /// checks the log alone and does not re-run the custody rules.
+    static func replay(databasePath: String, scratch: String, logOnly: Bool = false) async throws -> ReplayMeasurement {
+        try await spawn([subcommand, databasePath] + (logOnly ? [logOnlyFlag] : []), scratch: scratch)
     }
 
     /// Peak memory of a child that does nothing: the floor under every replay figure.

@@ -225,6 +225,8 @@ extension Custody {
         @OptionGroup var logKey: LogKeyOptions
         @Option(help: "An earlier signed checkpoint (file) that the log must extend.") var since: String?
         @Option(help: "Save the verified latest checkpoint to this file, for the next --since.") var saveCheckpoint: String?
+        @Flag(help: "Check the log alone: signatures against the registered keys, hashes, tree, checkpoints and repeats, without re-running the custody rules (faster; for monitors of the log's integrity). Implies --skip-projections.")
+        var logOnly = false
         @Flag(help: "Print progress to standard error.") var progress = false
         @Flag(help: "Skip rebuilding the projections (provenance, lineage, origin shares) and comparing them with the daemon's.")
         var skipProjections = false
@@ -242,9 +244,10 @@ extension Custody {
             }
             let sinceText = try since.map { String(decoding: try readInput($0), as: UTF8.self) }
             let showProgress = progress
-            let options = AuditOptions(logKey: try logKey.verifier(), since: sinceText, progress: { done, total in
+            var options = AuditOptions(logKey: try logKey.verifier(), since: sinceText, progress: { done, total in
                 if showProgress { FileHandle.standardError.write(Data("\rverified \(done)/\(total)".utf8)) }
             })
+            options.custodyRules = !logOnly
             let report: AuditReport
             do {
                 report = try await LogAuditor(source: source, options: options).run()
@@ -256,12 +259,14 @@ extension Custody {
             if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
             print("OK: \(report.treeSize) entries verified")
             print("  root \(Base64.encode(report.root)) matches the latest checkpoint")
-            print("  every signature, leaf hash, chain hash and rule checked; \(report.registeredKeys) registered keys")
+            print(logOnly ? "  every signature, leaf hash and chain hash checked; \(report.registeredKeys) registered keys"
+                          : "  every signature, leaf hash, chain hash and rule checked; \(report.registeredKeys) registered keys")
+            if logOnly { print("  the custody rules were not re-run (--log-only)") }
             print("  \(report.checkpointsChecked) signed checkpoint(s) checked against the replayed tree")
             if let size = report.consistentWith { print("  consistent with the earlier checkpoint of size \(size)") }
             print("  log key \(report.logKey)\(report.logKeyPinned ? " (pinned)" : " (from the genesis entry; pin it with --log-key)")")
             if let saveCheckpoint { try Data(report.checkpoint.utf8).write(to: URL(fileURLWithPath: saveCheckpoint)) }
-            guard !skipProjections else { return }
+            guard !skipProjections && !logOnly else { return }
             // Provenance and status must be derived from the log alone: rebuild them and compare.
             let scratch = NSTemporaryDirectory() + "custody-verify-projections-\(UUID().uuidString).sqlite"
             let projections = try await ProjectionAudit.run(

@@ -2,8 +2,10 @@ import CustodyCrypto
 import CustodyDomain
 import CustodyLedger
 import CustodyLog
+import CustodyModel
 import CustodyStore
 import Foundation
+import Logging
 import Testing
 
 /// A closed 41-entry log built in several batches, and the checkpoint it ended with.
@@ -136,6 +138,57 @@ struct TamperTests {
         }
         #expect(failure?.index == size)
         #expect(failure?.reason.contains("already logged at index 5") == true, "\(String(describing: failure))")
+    }
+
+    @Test("the log-only audit passes an event only the custody rules refuse, and still refuses a key the log never registered")
+    func logOnlyAudit() async throws {
+        let log = try await TestLog.open()
+        let key = try await log.register("trader")
+        let signer = log.ledger.signer
+        await log.ledger.close()
+        // The daemon's rules-off mode logs an event of a type the catalogue does not have (index 2).
+        let lax = try Ledger(store: try LogStore(path: log.directory.databasePath), signer: signer, logger: Logger(label: "test"),
+                             enforcesRules: false)
+        _ = try await lax.submit(try EventEnvelope.sign(body: TestLog.body("parcel.teleport", signer: "trader"), with: key)).get()
+        _ = try await lax.submit(try TestLog.event("trader", key: key)).get()
+        await lax.close()
+        func audit(_ path: String, custodyRules: Bool) async -> AuditFailure? {
+            var options = AuditOptions(logKey: signer.verifier, chunkSize: 3)
+            options.custodyRules = custodyRules
+            do {
+                _ = try await LogAuditor(source: DatabaseAuditSource(path: path), options: options).run()
+                return nil
+            } catch {
+                return error as? AuditFailure
+            }
+        }
+        let full = await audit(log.directory.databasePath, custodyRules: true)
+        #expect(full?.index == 2)
+        #expect(full?.reason.contains("rules refuse") == true, "\(String(describing: full))")
+        #expect(await audit(log.directory.databasePath, custodyRules: false) == nil)
+
+        // An operator holding the log key appends an event signed by a key the registrar never registered, with
+        // consistent hashes, tree and checkpoint: the log-only audit refuses it at its index.
+        let path = copyDatabase(log.directory)
+        let stranger = SigningKey.generate()
+        let forged = try TestLog.event("trader", key: stranger, 1)
+        let size = try LogStore(path: path).write { txn in
+            let size = try txn.treeSize()
+            var frontier = try MerkleFrontier(size: size, reader: txn)
+            let last = try #require(try txn.entry(at: size - 1))
+            let leafHash = Merkle.leafHash(forged.leafInput)
+            try txn.insert(entry: LogEntry(index: size, leafInput: forged.leafInput, leafHash: leafHash,
+                                           chainHash: HashChain.next(previous: last.chainHash, leafHash: leafHash),
+                                           loggedAtMillis: last.loggedAtMillis), eventID: forged.eventID)
+            _ = try txn.insertEventKey(forged.eventID, occurredAt: RFC3339.millis(forged.occurredAt)!, index: size)
+            try txn.insert(nodes: frontier.append(leafHash: leafHash))
+            try txn.insert(checkpointNote: try Checkpoint(origin: signer.name, size: size + 1, root: frontier.root).signed(by: signer),
+                           size: size + 1)
+            return size
+        }
+        let failure = await audit(path, custodyRules: false)
+        #expect(failure?.index == size)
+        #expect(failure?.reason.contains("not registered") == true, "\(String(describing: failure))")
     }
 
     @Test("a truncated log is caught: by its checkpoint, or when the checkpoints are cut too, by an earlier one")
