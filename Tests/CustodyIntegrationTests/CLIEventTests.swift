@@ -116,6 +116,25 @@ struct CLIEventTests {
         try await daemon.stop()
     }
 
+    @Test("custody verify --log-only checks the log without the custody rules, over HTTP and on the database file")
+    func verifyLogOnly() async throws {
+        let daemon = try await LiveDaemon.start()
+        let cli = try CustodyCLI(daemon: daemon)
+        let miner = try await cli.participant("miner-3", country: "BW", roles: ["miner"])
+        _ = try await cli.logged(["site", "register", "--key", miner, "--site", "S3", "--name", "Pit", "--country", "BW",
+                                  "--region", "North", "--lat", "0", "--lon", "0", "--kind", "alluvial"])
+        let size = try await daemon.client.health().treeSize
+        for source in [cli.server, ["--db", daemon.directory.databasePath]] {
+            let audit = try await cli.run(["verify", "--log-only"] + source)
+            #expect(audit.status == 0, "\(audit)")
+            #expect(audit.stdout.hasPrefix("OK: \(size) entries verified\n"), "\(audit)")
+            #expect(audit.stdout.contains("every signature, leaf hash and chain hash checked"), "\(audit)")
+            #expect(audit.stdout.contains("the custody rules were not re-run (--log-only)"), "\(audit)")
+            #expect(!audit.stdout.contains("projections"), "\(audit)")
+        }
+        try await daemon.stop()
+    }
+
     @Test("a refusal prints the problem's title, detail, rule, pointer and log index, and exits 2; usage errors name the flag")
     func refusal() async throws {
         let daemon = try await LiveDaemon.start()
