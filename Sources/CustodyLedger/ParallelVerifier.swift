@@ -1,4 +1,5 @@
 import CustodyCrypto
+import CustodyStore
 import Dispatch
 import Foundation
 
@@ -83,8 +84,8 @@ private final class WorkerPool: @unchecked Sendable {
                 #if os(Linux)
                 // On Linux this niceness applies to the calling thread only (setpriority(2), "BUGS").
                 _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
-                try? "custody-check-\(n)".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
                 #endif
+                Thread.nameForKernel("custody-check-\(n)")
                 work()
             }
             thread.name = "custody-check-\(n)"

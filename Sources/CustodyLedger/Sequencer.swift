@@ -57,10 +57,7 @@ final class Sequencer: @unchecked Sendable {
     }
 
     private func run(_ ledger: Ledger) {
-        #if os(Linux)
-        // Name the kernel thread (Foundation does not), so profiles and /proc show it.
-        try? "custody-seq".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
-        #endif
+        Thread.nameForKernel("custody-seq")
         while true {
             condition.lock()
             while queue.isEmpty && !stopping { condition.wait() }

@@ -73,8 +73,8 @@ public final class ProjectionDesk: Sendable {
         // Nice this thread only: on Linux, setpriority(PRIO_PROCESS, 0, …) applies to the calling thread
         // (see setpriority(2), "BUGS"). Folding is background work.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-        try? "custody-proj".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
         #endif
+        Thread.nameForKernel("custody-proj")
         let shouldStop = { self.follower.withLock { $0.stopping } }
         while !shouldStop() {
             do {

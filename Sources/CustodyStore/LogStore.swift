@@ -287,10 +287,7 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func run(_ box: SQLiteConnectionBox) {
-        #if os(Linux)
-        // Foundation does not name the kernel thread; without this it inherits its creator's name.
-        try? "custody-wal".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
-        #endif
+        Thread.nameForKernel("custody-wal")
         while true {
             condition.lock()
             while walFrames - checkpointed < Self.framesPerCheckpoint && !stopping { condition.wait() }

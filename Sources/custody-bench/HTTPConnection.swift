@@ -1,3 +1,4 @@
+import CustodyStore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -178,11 +179,8 @@ func onThreads<R: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> R
         let collector = ThreadResults<R>(count: count, continuation: continuation)
         for i in 0..<count {
             let thread = Thread {
-                #if os(Linux)
-                // Named apart from the server's threads (they would inherit the creating pool thread's name), so
-                // that the per-thread CPU figures separate the load from the server.
-                try? "bench-client".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
-                #endif
+                // Named apart from the server's threads, so that per-thread CPU figures separate the load.
+                Thread.nameForKernel("bench-client")
                 collector.finish(i, body(i))
             }
             thread.stackSize = 1 << 20
