@@ -37,13 +37,55 @@ public enum Base64 {
         }
     }
 
-    /// Decodes standard padded base64; nil for anything else (whitespace, URL alphabet, missing padding).
+    /// Decodes standard padded base64; nil for anything else (whitespace, URL alphabet, missing padding,
+    /// stray bits in the last character, so that one value has one spelling).
     public static func decode(_ text: String) -> [UInt8]? {
-        guard text.utf8.count % 4 == 0, let data = Data(base64Encoded: text) else { return nil }
-        let bytes = [UInt8](data)
-        // Reject non-canonical encodings (stray bits in the last character) so one value has one spelling.
-        guard encode(bytes) == text else { return nil }
-        return bytes
+        var text = text
+        return text.withUTF8 { decode(utf8: $0) }
+    }
+
+    /// ``decode(_:)`` of text given as its UTF-8 bytes, e.g. a slice of a stored envelope.
+    public static func decode(utf8 text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard text.count % 4 == 0 else { return nil }
+        if text.isEmpty { return [] }
+        let padding = text[text.count - 1] == UInt8(ascii: "=") ? (text[text.count - 2] == UInt8(ascii: "=") ? 2 : 1) : 0
+        let count = text.count / 4 * 3 - padding
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { out, written in
+            var o = 0
+            var i = 0
+            while i < text.count {
+                let last = i + 4 == text.count
+                let a = sextet(text[i]), b = sextet(text[i + 1])
+                let c = last && padding == 2 ? 0 : sextet(text[i + 2])
+                let d = last && padding >= 1 ? 0 : sextet(text[i + 3])
+                guard a | b | c | d < 64 else { failed = true; break }
+                let n = a << 18 | b << 12 | c << 6 | d
+                out[o] = UInt8(truncatingIfNeeded: n >> 16)
+                if o + 1 < count { out[o + 1] = UInt8(truncatingIfNeeded: n >> 8) }
+                if o + 2 < count { out[o + 2] = UInt8(truncatingIfNeeded: n) }
+                if last {
+                    // The bits below the last full byte must be zero (canonical spelling).
+                    if padding == 2 && n & 0xffff != 0 || padding == 1 && n & 0xff != 0 { failed = true }
+                }
+                o += 3
+                i += 4
+            }
+            written = failed ? 0 : count
+        }
+        return failed ? nil : bytes
+    }
+
+    /// The value of one base64 character, or 64 for anything outside the alphabet (including `=`).
+    @inline(__always) private static func sextet(_ c: UInt8) -> UInt32 {
+        switch c {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt32(c - UInt8(ascii: "A"))
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): UInt32(c - UInt8(ascii: "a")) + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(c - UInt8(ascii: "0")) + 52
+        case UInt8(ascii: "+"): 62
+        case UInt8(ascii: "/"): 63
+        default: 64
+        }
     }
 }
 

@@ -45,7 +45,12 @@ public struct CustodyRules: Sendable {
     /// audit of the log alone): the genesis and participant events, which register the keys every signature is
     /// checked against.
     public static func registersKeys(_ facts: EventFacts) -> Bool {
-        facts.index == 0 || facts.type.hasPrefix("participant.")
+        registersKeys(index: facts.index, type: facts.type)
+    }
+
+    /// ``registersKeys(_:)`` from the two facts it depends on, before the rest are read.
+    public static func registersKeys(index: UInt64, type: String) -> Bool {
+        index == 0 || type.hasPrefix("participant.")
     }
 
     /// Applies every rule of appending the event; returns what it changes. Nothing is changed on a throw.

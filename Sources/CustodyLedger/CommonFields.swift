@@ -39,16 +39,21 @@ struct CommonFields {
 public enum EventFormat {
     /// `^[a-z][a-z0-9]*(\.[a-z][a-z0-9-]*)*$`
     public static func isType(_ s: String) -> Bool {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard !parts.isEmpty else { return false }
-        for (i, part) in parts.enumerated() {
-            guard let first = part.utf8.first, (0x61...0x7a).contains(first) else { return false }
-            for c in part.utf8.dropFirst() {
-                let ok = (0x61...0x7a).contains(c) || (0x30...0x39).contains(c) || (i > 0 && c == 0x2d)
+        var partStart = true, firstPart = true
+        for c in s.utf8 {
+            if c == UInt8(ascii: ".") {
+                guard !partStart else { return false }
+                partStart = true
+                firstPart = false
+            } else if partStart {
+                guard (0x61...0x7a).contains(c) else { return false }
+                partStart = false
+            } else {
+                let ok = (0x61...0x7a).contains(c) || (0x30...0x39).contains(c) || (!firstPart && c == 0x2d)
                 if !ok { return false }
             }
         }
-        return true
+        return !partStart
     }
 
     /// `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$` (the custody domain's rule for participant ids).

@@ -149,24 +149,23 @@ public struct LogAuditor: Sendable {
         // A pipeline: while this task folds chunk k (one core), chunk k+1 is fetched and checked (parsed,
         // re-canonicalised, its signatures and leaf hashes computed) on the other cores. Chunk k+1 is checked
         // with the keys known before chunk k; an event signed by a key registered in chunk k is verified by
-        // the fold itself.
+        // the fold itself. The fetch is part of the next chunk's task, so no core waits on the read.
         var next: UInt64 = 0
         var checking: Task<(chunk: [LogEntry], checked: [Replay.Checked]), any Error>?
+        let custodyRules = options.custodyRules
+        func checkNext(from start: UInt64, keys: [String: [UInt8]]) -> Task<(chunk: [LogEntry], checked: [Replay.Checked]), any Error> {
+            Task {
+                let chunk = try await fetch(from: start, size: size)
+                return (chunk, await Replay.check(chunk, keys: keys, custodyRules: custodyRules))
+            }
+        }
         if size > 0 {
-            let first = try await fetch(from: 0, size: size)
-            let keys = replay.keys
-            checking = Task { (first, await Replay.check(first, keys: keys)) }
+            checking = checkNext(from: 0, keys: replay.keys)
         }
         while let current = checking {
             let (chunk, checked) = try await current.value
             let following = next + UInt64(chunk.count)
-            if following < size {
-                let upcoming = try await fetch(from: following, size: size)
-                let keys = replay.keys
-                checking = Task { (upcoming, await Replay.check(upcoming, keys: keys)) }
-            } else {
-                checking = nil
-            }
+            checking = following < size ? checkNext(from: following, keys: replay.keys) : nil
             do {
                 try replay.fold(chunk, checked: checked, expectedStart: next)
             } catch {
@@ -237,43 +236,75 @@ struct Replay {
     /// What the parallel stage found out about one entry.
     /// A class: the fold reads each one once, and a copy of a struct would retain each field.
     final class Checked: Sendable {
-        let envelope: EventEnvelope?
+        /// The envelope's fields, or nil when the stored bytes are not a valid envelope in canonical form.
+        let event: Event?
         let error: String?
         let check: SignatureCheck
         /// RFC 9162 leaf hash of the stored bytes.
         let leafHash: [UInt8]
-        /// `occurredAt` in milliseconds (0 when unreadable).
-        let occurredAt: Int64
 
-        init(envelope: EventEnvelope?, error: String?, check: SignatureCheck, leafHash: [UInt8], occurredAt: Int64) {
-            self.envelope = envelope
+        init(event: Event?, error: String?, check: SignatureCheck, leafHash: [UInt8]) {
+            self.event = event
             self.error = error
             self.check = check
             self.leafHash = leafHash
-            self.occurredAt = occurredAt
         }
     }
 
-    /// Parses, re-canonicalises, hashes and checks the signatures of a chunk on all cores, with `keys` (key
-    /// id to public key) as known so far; an entry whose key is not among them is left to the fold.
-    static func check(_ chunk: [LogEntry], keys: [String: [UInt8]]) async -> [Checked] {
+    /// The fields of a stored envelope that the fold uses.
+    struct Event: Sendable {
+        let canonicalBody: [UInt8]
+        /// SHA-256 of `canonicalBody`.
+        let eventID: [UInt8]
+        let keyID: String
+        let signature: [UInt8]
+        let type: String
+        let signer: String
+        /// `occurredAt` in milliseconds.
+        let occurredAt: Int64
+        /// The body as JSON, when the fold evaluates the event (see `Replay.check`).
+        let body: JSONObject?
+    }
+
+    /// Parses (or, for the plain canonical envelopes a log holds, scans), hashes and checks the signatures of a
+    /// chunk on all cores, with `keys` (key id to public key) as known so far; an entry whose key is not
+    /// among them is left to the fold. The body's JSON tree is built only for events the fold evaluates:
+    /// all of them with `custodyRules`, otherwise those that register keys.
+    static func check(_ chunk: [LogEntry], keys: [String: [UInt8]], custodyRules: Bool) async -> [Checked] {
         await ParallelVerifier.mapAsync(chunk) { entry -> Checked in
             let leafHash = Merkle.leafHash(entry.leafInput)
-            let envelope: EventEnvelope
-            do { envelope = try EventEnvelope.parse(entry.leafInput) } catch {
-                return Checked(envelope: nil, error: "stored bytes are not a valid envelope: \(error)", check: .invalid,
-                               leafHash: leafHash, occurredAt: 0)
+            let event: Event
+            if let stored = StoredEnvelope(entry.leafInput) {
+                let canonicalBody = Array(entry.leafInput[stored.bodyRange])
+                var body: JSONObject?
+                if custodyRules || CustodyRules.registersKeys(index: entry.index, type: stored.type) {
+                    // The scanner proved these bytes an object the parser accepts.
+                    guard case .object(let object)? = try? JSONParser.parse(canonicalBody) else {
+                        return Checked(event: nil, error: "stored body does not parse", check: .invalid, leafHash: leafHash)
+                    }
+                    body = object
+                }
+                event = Event(canonicalBody: canonicalBody, eventID: SHA256.hash(canonicalBody), keyID: stored.keyID,
+                              signature: stored.signature, type: stored.type, signer: stored.signer,
+                              occurredAt: stored.occurredAt, body: body)
+            } else {
+                let envelope: EventEnvelope
+                do { envelope = try EventEnvelope.parse(entry.leafInput) } catch {
+                    return Checked(event: nil, error: "stored bytes are not a valid envelope: \(error)", check: .invalid,
+                                   leafHash: leafHash)
+                }
+                guard envelope.leafInput == entry.leafInput else {
+                    return Checked(event: nil, error: "stored bytes are not in canonical form", check: .invalid, leafHash: leafHash)
+                }
+                event = Event(canonicalBody: envelope.canonicalBody, eventID: envelope.eventID, keyID: envelope.keyID,
+                              signature: envelope.signature, type: envelope.type, signer: envelope.signer,
+                              occurredAt: RFC3339.millis(envelope.occurredAt) ?? 0, body: envelope.body)
             }
-            guard envelope.leafInput == entry.leafInput else {
-                return Checked(envelope: nil, error: "stored bytes are not in canonical form", check: .invalid,
-                               leafHash: leafHash, occurredAt: 0)
+            guard let raw = keys[event.keyID] else {
+                return Checked(event: event, error: nil, check: .deferred, leafHash: leafHash)
             }
-            let occurredAt = RFC3339.millis(envelope.occurredAt) ?? 0
-            guard let raw = keys[envelope.keyID] else {
-                return Checked(envelope: envelope, error: nil, check: .deferred, leafHash: leafHash, occurredAt: occurredAt)
-            }
-            let ok = (try? PublicKey(bytes: raw))?.isValidSignature(envelope.signature, for: envelope.canonicalBody) ?? false
-            return Checked(envelope: envelope, error: nil, check: ok ? .valid : .invalid, leafHash: leafHash, occurredAt: occurredAt)
+            let ok = (try? PublicKey(bytes: raw))?.isValidSignature(event.signature, for: event.canonicalBody) ?? false
+            return Checked(event: event, error: nil, check: ok ? .valid : .invalid, leafHash: leafHash)
         }
     }
 
@@ -301,7 +332,7 @@ struct Replay {
         // The chunk's event keys go into the set of seen events together, before the fold; a repeat is
         // reported when the fold reaches it, so that an earlier problem is still reported first.
         let repeated = try seen.insert(parsed.enumerated().map { offset, p in
-            p.envelope.map { (id: $0.eventID, occurredAt: p.occurredAt, index: expectedStart + UInt64(offset)) }
+            p.event.map { (id: $0.eventID, occurredAt: $0.occurredAt, index: expectedStart + UInt64(offset)) }
         })
         var nextCheckpoint = 0
         for (offset, entry) in chunk.enumerated() {
@@ -310,7 +341,7 @@ struct Replay {
                 throw AuditFailure(index, "expected entry \(index) but the log gave \(entry.index): rows deleted or reordered")
             }
             let p = parsed[offset]
-            guard let envelope = p.envelope else { throw AuditFailure(index, p.error!) }
+            guard let event = p.event else { throw AuditFailure(index, p.error!) }
             let leafHash = p.leafHash
             guard leafHash == entry.leafHash else { throw AuditFailure(index, "stored leaf hash does not match the entry's bytes") }
             chain = HashChain.next(previous: chain, leafHash: leafHash)
@@ -319,18 +350,18 @@ struct Replay {
             }
             guard entry.loggedAtMillis >= lastLoggedAt else { throw AuditFailure(index, "loggedAt goes backwards") }
             lastLoggedAt = entry.loggedAtMillis
-            if store != nil, storedIDs[index] != envelope.eventID {
+            if store != nil, storedIDs[index] != event.eventID {
                 throw AuditFailure(index, "stored event id does not match the entry's body")
             }
             if let repeated, repeated.index == index {
-                throw AuditFailure(index, "event \(envelope.eventIDHex) was already logged at index \(repeated.earlier)")
+                throw AuditFailure(index, "event \(Hex.encode(event.eventID)) was already logged at index \(repeated.earlier)")
             }
-            let facts = EventFacts(index: index, loggedAt: entry.loggedAtMillis, type: envelope.type, signer: envelope.signer,
-                                   keyID: envelope.keyID, occurredAt: p.occurredAt, body: BodyReader(envelope.body))
+            let facts = EventFacts(index: index, loggedAt: entry.loggedAtMillis, type: event.type, signer: event.signer,
+                                   keyID: event.keyID, occurredAt: event.occurredAt, body: BodyReader(event.body ?? JSONObject()))
             do {
                 let key = try rules.signingKey(for: facts, state: domain)
-                if p.check == .invalid || (p.check == .deferred && !key.isValidSignature(envelope.signature, for: envelope.canonicalBody)) {
-                    throw LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)")
+                if p.check == .invalid || (p.check == .deferred && !key.isValidSignature(event.signature, for: event.canonicalBody)) {
+                    throw LedgerError(.badSignature, "the signature does not verify under key \(event.keyID)")
                 }
                 // Without the custody rules, as the daemon's own rules-off mode: genesis and participant events
                 // still change the state, so that keys are known.

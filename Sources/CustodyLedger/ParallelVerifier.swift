@@ -14,7 +14,9 @@ public enum ParallelVerifier {
     public static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
         // One element, or a call from inside a worker (which would wait on its own pool): run it here.
         guard items.count > 1, !WorkerPool.isWorkerThread else { return items.map(transform) }
-        let chunks = min(items.count, width * 4)
+        // Pieces of about 32 items (a few milliseconds of checks): the last piece of a job runs on one core
+        // while the others wait, so large pieces idle the cores at the end of every job.
+        let chunks = min(items.count, max(width * 4, items.count / 32))
         let results = ResultSlots<R>(count: items.count)
         withoutActuallyEscaping(transform) { transform in
             workers.perform(chunks) { chunk in

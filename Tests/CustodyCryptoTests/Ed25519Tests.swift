@@ -108,6 +108,28 @@ struct DigestTests {
         }
     }
 
+    @Test("base64 decoding agrees with Foundation's, less non-canonical spellings, on random texts")
+    func base64Differential() {
+        // The reference: Foundation's decoder, then the canonical check (re-encoding gives the text back).
+        func reference(_ text: String) -> [UInt8]? {
+            guard text.utf8.count % 4 == 0, let data = Data(base64Encoded: text) else { return nil }
+            let bytes = [UInt8](data)
+            return Base64.encode(bytes) == text ? bytes : nil
+        }
+        let pool = Array("AQgw+/09az==-_ .\n".unicodeScalars)
+        var accepted = 0
+        for round in 0..<20_000 {
+            var text = String.UnicodeScalarView()
+            let length = round % 3 == 0 ? Int.random(in: 0...13) : 4 * Int.random(in: 0...3)
+            for _ in 0..<length { text.append(pool.randomElement()!) }
+            let candidate = round % 2 == 0 ? String(text) : Base64.encode(secureRandomBytes(length)) + String(text.prefix(length % 4))
+            let expected = reference(candidate)
+            #expect(Base64.decode(candidate) == expected, "\(candidate)")
+            if expected != nil { accepted += 1 }
+        }
+        #expect(accepted > 1_000)
+    }
+
     @Test("key files round-trip and are written 0600")
     func keyFile() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kf-\(UUID().uuidString)").path

@@ -31,8 +31,8 @@ struct CustodyCLI {
     /// Runs `custody arguments…`, awaiting its exit without blocking a thread the daemon may need.
     func run(_ arguments: [String]) async throws -> Run {
         let out = directory + "/.stdout-\(UUID().uuidString)", err = directory + "/.stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: builtExecutable("custody"))
         process.arguments = arguments

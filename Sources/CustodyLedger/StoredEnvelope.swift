@@ -1,0 +1,101 @@
+import CustodyCrypto
+import CustodyModel
+
+/// An envelope read from the log by position, without a JSON tree: the fast path of a replay.
+///
+/// The log stores each envelope in canonical form, `{"body":…,"keyId":"…","signature":"…"}` (see
+/// ``EventEnvelope/leafInput``), so a reader can prove the bytes canonical with ``CanonicalScanner`` and take the
+/// fields from where they must be. The initializer fails, claiming nothing, for anything outside the plain
+/// subset the scanner proves (escapes, non-ASCII text, fractions) and for any common field that
+/// ``EventEnvelope/parse(_:)`` would refuse; the caller then parses in full, which names the problem.
+struct StoredEnvelope {
+    /// Where the canonical body (the signed bytes) lies in the stored bytes.
+    let bodyRange: Range<Int>
+    let keyID: String
+    let signature: [UInt8]
+    let type: String
+    let signer: String
+    /// `occurredAt` in milliseconds.
+    let occurredAt: Int64
+
+    init?(_ stored: [UInt8]) {
+        guard let parts = stored.withUnsafeBufferPointer({ Self.read($0) }) else { return nil }
+        self = parts
+    }
+
+    private init(bodyRange: Range<Int>, keyID: String, signature: [UInt8], type: String, signer: String, occurredAt: Int64) {
+        self.bodyRange = bodyRange
+        self.keyID = keyID
+        self.signature = signature
+        self.type = type
+        self.signer = signer
+        self.occurredAt = occurredAt
+    }
+
+    private static let head = Array(#"{"body":"#.utf8)
+    private static let keyIDMember = Array(#","keyId":""#.utf8)
+    private static let signatureMember = Array(#"","signature":""#.utf8)
+    private static let tail = Array(#""}"#.utf8)
+    private static let signatureLength = 88
+
+    private static func read(_ bytes: UnsafeBufferPointer<UInt8>) -> StoredEnvelope? {
+        guard has(head, in: bytes, at: 0),
+              let (bodyEnd, members) = CanonicalScanner.scanObject(bytes, from: head.count)
+        else { return nil }
+        // The rest has a fixed length: the key id and the signature's base64 have one length each.
+        let keyIDStart = bodyEnd + keyIDMember.count
+        let signatureStart = keyIDStart + 32 + signatureMember.count
+        guard bytes.count == signatureStart + signatureLength + tail.count,
+              has(keyIDMember, in: bytes, at: bodyEnd),
+              has(signatureMember, in: bytes, at: keyIDStart + 32),
+              has(tail, in: bytes, at: signatureStart + signatureLength)
+        else { return nil }
+        let keyIDBytes = UnsafeBufferPointer(rebasing: bytes[keyIDStart..<keyIDStart + 32])
+        guard keyIDBytes.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+              let signature = Base64.decode(utf8: UnsafeBufferPointer(rebasing: bytes[signatureStart..<signatureStart + signatureLength])),
+              signature.count == Ed25519.signatureByteCount
+        else { return nil }
+
+        // The common fields, checked as `CommonFields` checks them. Scanned strings are printable ASCII
+        // without escapes, so their bytes are their text and their code points.
+        var type: String?, signer: String?, occurredAt: Int64?, versionOK = false, nonceOK = false
+        for member in members {
+            let key = UnsafeBufferPointer(rebasing: bytes[member.key])
+            let value = UnsafeBufferPointer(rebasing: bytes[member.value])
+            switch String(decoding: key, as: UTF8.self) {
+            case "type":
+                guard let text = stringContents(value), EventFormat.isType(text) else { return nil }
+                type = text
+            case "schemaVersion":
+                guard let first = value.first, (0x31...0x39).contains(first) else { return nil }  // a positive integer
+                versionOK = true
+            case "signer":
+                guard let text = stringContents(value), EventFormat.isParticipantID(text) else { return nil }
+                signer = text
+            case "occurredAt":
+                guard let text = stringContents(value), let millis = RFC3339.millis(text) else { return nil }
+                occurredAt = millis
+            case "nonce":
+                guard value.count >= 2 + 8, value.count <= 2 + 128, value.first == UInt8(ascii: "\"") else { return nil }
+                nonceOK = true
+            default:
+                continue
+            }
+        }
+        guard let type, let signer, let occurredAt, versionOK, nonceOK else { return nil }
+        return StoredEnvelope(bodyRange: head.count..<bodyEnd, keyID: String(decoding: keyIDBytes, as: UTF8.self),
+                              signature: signature, type: type, signer: signer, occurredAt: occurredAt)
+    }
+
+    private static func has(_ literal: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
+        guard offset >= 0, offset + literal.count <= bytes.count else { return false }
+        for i in 0..<literal.count where bytes[offset + i] != literal[i] { return false }
+        return true
+    }
+
+    /// The text of a scanned string value, or nil for another kind of value.
+    private static func stringContents(_ value: UnsafeBufferPointer<UInt8>) -> String? {
+        guard value.count >= 2, value.first == UInt8(ascii: "\"") else { return nil }
+        return String(decoding: UnsafeBufferPointer(rebasing: value.dropFirst().dropLast()), as: UTF8.self)
+    }
+}
