@@ -27,6 +27,12 @@ public struct DataDirectory: Sendable {
     /// Opens the ledger in this directory, initialising it on first use with `origin`.
     /// Returns the ledger and whether it was created now.
     public func openLedger(origin: String, logger: Logger) async throws -> (ledger: Ledger, created: Bool) {
+        try await openLedger(origin: origin, logger: logger, enforcesRules: true)
+    }
+
+    /// ``openLedger(origin:logger:)``, or without the custody rules for the benchmark's comparison (see
+    /// ``Ledger``'s rules-off initializer).
+    package func openLedger(origin: String, logger: Logger, enforcesRules: Bool) async throws -> (ledger: Ledger, created: Bool) {
         let fm = FileManager.default
         try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let fresh = !fm.fileExists(atPath: logKeyPath)
@@ -47,7 +53,7 @@ public struct DataDirectory: Sendable {
                            metadata: ["log.origin": "\(signer.name)", "config.origin": "\(origin)"])
         }
         let store = try LogStore(path: databasePath)
-        let ledger = try Ledger(store: store, signer: signer, logger: logger)
+        let ledger = try Ledger(store: store, signer: signer, logger: logger, enforcesRules: enforcesRules)
         if ledger.treeSize == 0 {
             let registrar = try KeyFile.read(from: registrarKeyPath)
             let genesis = try EventEnvelope.sign(body: Self.genesisBody(origin: signer.name, registrar: registrar,

@@ -17,7 +17,8 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let directory = DataDirectory(path: configuration.dataDir)
-    let (ledger, created) = try await directory.openLedger(origin: configuration.origin, logger: logger)
+    let (ledger, created) = try await directory.openLedger(origin: configuration.origin, logger: logger,
+                                                           enforcesRules: configuration.enforcesCustodyRules)
     let verifierKey = ledger.signer.verifier.encoded
     if created {
         // Printed as well as logged so an operator can hand it to auditors to pin.

@@ -30,6 +30,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Whether a background thread keeps the projections in step with the log (reads catch up either way).
     /// The ledger-core benchmark turns it off to measure appends alone; the projections have their own.
     public var followProjections = true
+    /// False opens the ledger without the custody rules (keys still checked), only so that `custody-bench` can
+    /// measure what the rules cost over HTTP; such a log fails a full audit. Not settable from outside the package.
+    package var enforcesCustodyRules = true
 
     /// The defaults.
     public init() {}

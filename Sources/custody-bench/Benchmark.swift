@@ -28,8 +28,11 @@ struct BenchmarkResults: Sendable {
     var proofTreeSize: UInt64
     var proofs: LatencySummary
     var httpProofs: LatencySummary
+    /// HTTP appends with the custody rules and without them, each the sum of two passes.
     var httpBatch: HTTPAppendOutcome
     var httpSingle: HTTPAppendOutcome
+    var httpBatchNoRules: HTTPAppendOutcome
+    var httpSingleNoRules: HTTPAppendOutcome
     var totalSeconds: Double
     /// Other processes' use of the machine during each phase.
     var load: [PhaseLoad]
@@ -120,7 +123,8 @@ struct Benchmark {
             mixNoRules: mixNoRules, build: build,
             replaySmall: replaySmall, replayLarge: replayLarge, replayLogOnly: replayLogOnly, idleRSSKiB: idle,
             proofTreeSize: UInt64(options.entries), proofs: proofs, httpProofs: http.proofs,
-            httpBatch: http.batch, httpSingle: http.single, totalSeconds: (ContinuousClock.now - started).seconds,
+            httpBatch: http.batch, httpSingle: http.single, httpBatchNoRules: http.batchNoRules,
+            httpSingleNoRules: http.singleNoRules, totalSeconds: (ContinuousClock.now - started).seconds,
             load: load)
     }
 
@@ -239,47 +243,69 @@ struct Benchmark {
         var proofs: LatencySummary
         var batch: HTTPAppendOutcome
         var single: HTTPAppendOutcome
+        var batchNoRules: HTTPAppendOutcome
+        var singleNoRules: HTTPAppendOutcome
     }
 
-    /// Starts the daemon on the large log and measures proofs, batch appends and single-event appends.
+    /// Starts the daemon on the large log and measures proofs, then batch and single-event appends: two passes
+    /// with the custody rules and two without, in the order on, off, off, on, so that the log's growth and any
+    /// drift of the machine weigh on both alike.
     private func httpFigures(_ directory: DataDirectory, factory: EventFactory, logger: Logger, monitor: LoadMonitor,
                              progress: (String) -> Void) async throws -> HTTPFigures {
-        progress("starting the daemon on the large log")
-        let server = try await LiveServer.start(dataDir: directory.path, origin: Self.origin, logger: logger)
-        do {
-            progress("HTTP inclusion proofs on port \(server.port)")
-            let proofs = try await monitor.phase("HTTP proofs") {
-                try await HTTPLoad.inclusionProofs(port: server.port, size: UInt64(options.entries), count: options.httpProofs)
-            }
-            // Sequence numbers past every event of the build, so nonces stay unique.
-            var seq = options.entries
+        // Sequence numbers past every event of the build, so nonces stay unique.
+        var seq = options.entries
+        var server: LiveServer?
+        defer { if let server { Task { try? await server.stop() } } }
+        func restart(rules: Bool) async throws -> LiveServer {
+            if let running = server { try await running.stop() }
+            server = nil
+            progress("starting the daemon on the large log, custody rules \(rules ? "on" : "off")")
+            let started = try await LiveServer.start(dataDir: directory.path, origin: Self.origin, rules: rules, logger: logger)
+            server = started
+            return started
+        }
+        func appends(on server: LiveServer, rules: Bool) async throws -> (batch: HTTPAppendOutcome, single: HTTPAppendOutcome) {
+            let suffix = rules ? "" : ", rules off"
             progress("signing \(Format.grouped(options.httpBatchEvents)) batch events (not timed)")
             let batchEvents = await factory.events(seq..<seq + options.httpBatchEvents)
             seq += options.httpBatchEvents
             let bodies = HTTPLoad.batchBodies(batchEvents, perRequest: options.httpBatchSize)
-            progress("HTTP batch appends: \(options.httpConnections) connections x \(options.httpBatchSize) events per POST")
-            let batch = await monitor.phase("HTTP batch appends") {
+            progress("HTTP batch appends\(suffix): \(options.httpConnections) connections x \(options.httpBatchSize) events per POST")
+            let batch = await monitor.phase("HTTP batch appends" + suffix) {
                 await HTTPLoad.postEvents(port: server.port, requests: bodies, eventsPerRequest: options.httpBatchSize,
                                           connections: options.httpConnections)
             }
-            if let failure = batch.firstFailure { throw BenchError("HTTP batch appends: \(failure)") }
-            progress("HTTP batch: \(Format.int(batch.rate)) appends/s")
+            if let failure = batch.firstFailure { throw BenchError("HTTP batch appends\(suffix): \(failure)") }
+            progress("HTTP batch\(suffix): \(Format.int(batch.rate)) appends/s")
 
             let singles = options.clients * options.perClient
             progress("signing \(Format.grouped(singles)) single events (not timed)")
             let singleBodies = await factory.events(seq..<seq + singles).map(\.leafInput)
-            progress("HTTP single-event appends: \(options.clients) clients")
-            let single = await monitor.phase("HTTP single-event appends") {
+            seq += singles
+            progress("HTTP single-event appends\(suffix): \(options.clients) clients")
+            let single = await monitor.phase("HTTP single-event appends" + suffix) {
                 await HTTPLoad.postEvents(port: server.port, requests: singleBodies, eventsPerRequest: 1,
                                           connections: options.clients)
             }
-            if let failure = single.firstFailure { throw BenchError("HTTP single-event appends: \(failure)") }
-            progress("HTTP single: \(Format.int(single.rate)) appends/s")
-            try await server.stop()
-            return HTTPFigures(proofs: proofs, batch: batch, single: single)
-        } catch {
-            try? await server.stop()
-            throw error
+            if let failure = single.firstFailure { throw BenchError("HTTP single-event appends\(suffix): \(failure)") }
+            progress("HTTP single\(suffix): \(Format.int(single.rate)) appends/s")
+            return (batch, single)
         }
+
+        let withRules = try await restart(rules: true)
+        progress("HTTP inclusion proofs on port \(withRules.port)")
+        let proofs = try await monitor.phase("HTTP proofs") {
+            try await HTTPLoad.inclusionProofs(port: withRules.port, size: UInt64(options.entries), count: options.httpProofs)
+        }
+        let on1 = try await appends(on: withRules, rules: true)
+        let withoutRules = try await restart(rules: false)
+        let off1 = try await appends(on: withoutRules, rules: false)
+        let off2 = try await appends(on: withoutRules, rules: false)
+        let on2 = try await appends(on: try await restart(rules: true), rules: true)
+        try await server?.stop()
+        server = nil
+        return HTTPFigures(proofs: proofs, batch: on1.batch.combined(with: on2.batch), single: on1.single.combined(with: on2.single),
+                           batchNoRules: off1.batch.combined(with: off2.batch),
+                           singleNoRules: off1.single.combined(with: off2.single))
     }
 }

@@ -21,6 +21,14 @@ struct HTTPAppendOutcome: Sendable {
     var clientCPUSeconds: Double
 
     var rate: Double { Double(accepted) / seconds }
+
+    /// Two passes as one: their events over their summed time. The latency is the first pass's.
+    func combined(with other: HTTPAppendOutcome) -> HTTPAppendOutcome {
+        HTTPAppendOutcome(events: events + other.events, requests: requests + other.requests, connections: connections,
+                          accepted: accepted + other.accepted, seconds: seconds + other.seconds, latency: latency,
+                          firstFailure: firstFailure ?? other.firstFailure,
+                          clientCPUSeconds: clientCPUSeconds + other.clientCPUSeconds)
+    }
 }
 
 /// Load against the live server. Request bodies are prepared before the clock starts.

@@ -18,8 +18,9 @@ final class LiveServer: Sendable {
         self.running = running
     }
 
-    /// Starts the daemon over the existing data directory `dataDir` and waits until it listens.
-    static func start(dataDir: String, origin: String, logger: Logger) async throws -> LiveServer {
+    /// Starts the daemon over the existing data directory `dataDir` and waits until it listens; with
+    /// `rules` false, its ledger admits events on their keys alone (what the custody rules cost).
+    static func start(dataDir: String, origin: String, rules: Bool = true, logger: Logger) async throws -> LiveServer {
         var configuration = ServerConfiguration()
         configuration.dataDir = dataDir
         configuration.host = "127.0.0.1"
@@ -28,6 +29,7 @@ final class LiveServer: Sendable {
         configuration.logLevel = logger.logLevel
         // The core's figures: no projection follower catching up a million entries beside the measured appends.
         configuration.followProjections = false
+        configuration.enforcesCustodyRules = rules
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = try await buildApplication(configuration: configuration, logger: logger) { channel in
             portSink.yield(channel.localAddress?.port ?? 0)

@@ -115,7 +115,8 @@ enum ProfileCommand {
                 // POSTs to the real daemon over this data directory from `clients` connections: single events, or
                 // batches of `--per-request`.
                 await ledger.close()
-                let server = try await LiveServer.start(dataDir: directory.path, origin: Benchmark.origin, logger: logger)
+                let server = try await LiveServer.start(dataDir: directory.path, origin: Benchmark.origin, rules: rules,
+                                                        logger: logger)
                 let bodies = perRequest == 1 ? events.map(\.leafInput) : HTTPLoad.batchBodies(events, perRequest: perRequest)
                 let before = CPUSample.now()
                 let outcome = await HTTPLoad.postEvents(port: server.port, requests: bodies, eventsPerRequest: perRequest,
@@ -124,7 +125,7 @@ enum ProfileCommand {
                 try await server.stop()
                 if let f = outcome.firstFailure { throw BenchError(f) }
                 print(after.summary(since: before, events: outcome.accepted, seconds: outcome.seconds,
-                                    label: "HTTP, \(perRequest) per request, \(clients) clients"))
+                                    label: "HTTP, \(perRequest) per request, \(clients) clients, rules \(rules ? "on" : "off")"))
                 print("  latency p50 \(Format.fixed(outcome.latency.p50 / 1e3, 2)) ms, p99 \(Format.fixed(outcome.latency.p99 / 1e3, 2)) ms")
                 return 0
             }
