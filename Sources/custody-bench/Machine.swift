@@ -17,7 +17,8 @@ struct Machine: Sendable {
     var sodiumVersion: String
     /// Filesystem of the benchmark's working directory: fsync cost depends on it.
     var filesystem: String
-    /// The code measured: git revision of the current directory, `+ uncommitted changes` when dirty.
+    /// The code measured: git revision of the current directory, `+ uncommitted changes` when its sources or
+    /// package manifest differ from it.
     var revision: String
 
     static func describe(workDirectory: String) -> Machine {
@@ -74,7 +75,8 @@ struct Machine: Sendable {
             return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         guard let head = git(["rev-parse", "--short", "HEAD"]) else { return "unknown (not run from a git checkout)" }
-        let dirty = !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
+        // Only the code counts: an edited report or README does not change what was measured.
+        let dirty = !(git(["status", "--porcelain", "--untracked-files=no", "--", "Sources", "Package.swift", "Package.resolved"]) ?? "").isEmpty
         return dirty ? "\(head) + uncommitted changes" : head
     }
 
