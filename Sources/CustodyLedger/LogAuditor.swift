@@ -146,8 +146,8 @@ public struct LogAuditor: Sendable {
         var replay = try Replay(verifier: verifier, store: source.store, since: since, rules: options.rules,
                                 custodyRules: options.custodyRules)
         let size = checkpoint.size
-        // A pipeline: while this task folds chunk k (one core), chunk k+1 is fetched and checked (parsed,
-        // re-canonicalised, its signatures and leaf hashes computed) on the other cores. Chunk k+1 is checked
+        // A pipeline: while this task folds chunk k (one core), chunk k+1 is fetched and checked (each envelope
+        // shown canonical and read, its signature and leaf hash computed; see `Replay.check`) on the other cores. Chunk k+1 is checked
         // with the keys known before chunk k; an event signed by a key registered in chunk k is verified by
         // the fold itself. The fetch is part of the next chunk's task, so no core waits on the read.
         var next: UInt64 = 0
