@@ -153,14 +153,7 @@ struct TamperTests {
         _ = try await lax.submit(try TestLog.event("trader", key: key)).get()
         await lax.close()
         func audit(_ path: String, custodyRules: Bool) async -> AuditFailure? {
-            var options = AuditOptions(logKey: signer.verifier, chunkSize: 3)
-            options.custodyRules = custodyRules
-            do {
-                _ = try await LogAuditor(source: DatabaseAuditSource(path: path), options: options).run()
-                return nil
-            } catch {
-                return error as? AuditFailure
-            }
+            await auditFile(path, logKey: signer.verifier, custodyRules: custodyRules)
         }
         let full = await audit(log.directory.databasePath, custodyRules: true)
         #expect(full?.index == 2)
@@ -172,23 +165,37 @@ struct TamperTests {
         let path = copyDatabase(log.directory)
         let stranger = SigningKey.generate()
         let forged = try TestLog.event("trader", key: stranger, 1)
-        let size = try LogStore(path: path).write { txn in
-            let size = try txn.treeSize()
-            var frontier = try MerkleFrontier(size: size, reader: txn)
-            let last = try #require(try txn.entry(at: size - 1))
-            let leafHash = Merkle.leafHash(forged.leafInput)
-            try txn.insert(entry: LogEntry(index: size, leafInput: forged.leafInput, leafHash: leafHash,
-                                           chainHash: HashChain.next(previous: last.chainHash, leafHash: leafHash),
-                                           loggedAtMillis: last.loggedAtMillis), eventID: forged.eventID)
-            _ = try txn.insertEventKey(forged.eventID, occurredAt: RFC3339.millis(forged.occurredAt)!, index: size)
-            try txn.insert(nodes: frontier.append(leafHash: leafHash))
-            try txn.insert(checkpointNote: try Checkpoint(origin: signer.name, size: size + 1, root: frontier.root).signed(by: signer),
-                           size: size + 1)
-            return size
-        }
+        let size = try appendWithLogKey(forged.leafInput, eventID: forged.eventID, occurredAt: forged.occurredAt, to: path, signer: signer)
         let failure = await audit(path, custodyRules: false)
         #expect(failure?.index == size)
         #expect(failure?.reason.contains("not registered") == true, "\(String(describing: failure))")
+    }
+
+    @Test("an entry stored in a non-canonical spelling is refused at its index, even with a valid signature, hashes, tree and checkpoint")
+    func nonCanonicalEntry() async throws {
+        let log = try await TestLog.open()
+        let key = try await log.register("trader")
+        let signer = log.ledger.signer
+        await log.ledger.close()
+        // Both readers of stored envelopes: the positional one (plain ASCII) and the full parse (accented text).
+        let plain = try TestLog.event("trader", key: key, 1)
+        let accented = try EventEnvelope.sign(body: TestLog.body("site.register", signer: "trader", extra: [
+            ("site", .string("S-trader-9")), ("name", .string("Mine de Société")), ("country", .string("BW")),
+            ("region", .string("Southern")), ("latE6", .integer(-24_521_000)), ("lonE6", .integer(24_697_000)),
+            ("kind", .string("industrial")), ("operator", .string("trader")),
+        ]), with: key)
+        for envelope in [plain, accented] {
+            // The same signed body, stored with a space after `"body":`; an operator holding the log key appends it.
+            let respaced = Array(#"{"body": "#.utf8) + envelope.leafInput.dropFirst(8)
+            #expect(try EventEnvelope.parse(respaced).canonicalBody == envelope.canonicalBody)
+            let path = copyDatabase(log.directory)
+            let size = try appendWithLogKey(respaced, eventID: envelope.eventID, occurredAt: envelope.occurredAt, to: path, signer: signer)
+            for rules in [true, false] {
+                let failure = await auditFile(path, logKey: signer.verifier, custodyRules: rules)
+                #expect(failure?.index == size)
+                #expect(failure?.reason == "stored bytes are not in canonical form", "\(String(describing: failure))")
+            }
+        }
     }
 
     @Test("a truncated log is caught: by its checkpoint, or when the checkpoints are cut too, by an earlier one")
@@ -245,5 +252,36 @@ struct TamperTests {
             db.exec("UPDATE checkpoints SET note = '\(lines.joined(separator: "\n"))' WHERE tree_size = 15")
         }
         #expect(older?.index == 14)
+    }
+}
+
+/// Audits the database file at `path` with `logKey` pinned; the failure, or nil if the audit passed.
+func auditFile(_ path: String, logKey: NoteVerifier, custodyRules: Bool = true) async -> AuditFailure? {
+    var options = AuditOptions(logKey: logKey, chunkSize: 3)
+    options.custodyRules = custodyRules
+    do {
+        _ = try await LogAuditor(source: DatabaseAuditSource(path: path), options: options).run()
+        return nil
+    } catch {
+        return error as? AuditFailure
+    }
+}
+
+/// What an operator holding the log key can do: appends `leafInput` as the next entry of the database at `path`,
+/// with its event key, a chained hash, the tree's new nodes and a checkpoint signed by `signer`. Returns its index.
+func appendWithLogKey(_ leafInput: [UInt8], eventID: [UInt8], occurredAt: String, to path: String, signer: NoteSigner) throws -> UInt64 {
+    try LogStore(path: path).write { txn in
+        let size = try txn.treeSize()
+        var frontier = try MerkleFrontier(size: size, reader: txn)
+        let last = try #require(try txn.entry(at: size - 1))
+        let leafHash = Merkle.leafHash(leafInput)
+        try txn.insert(entry: LogEntry(index: size, leafInput: leafInput, leafHash: leafHash,
+                                       chainHash: HashChain.next(previous: last.chainHash, leafHash: leafHash),
+                                       loggedAtMillis: last.loggedAtMillis), eventID: eventID)
+        _ = try txn.insertEventKey(eventID, occurredAt: RFC3339.millis(occurredAt)!, index: size)
+        try txn.insert(nodes: frontier.append(leafHash: leafHash))
+        try txn.insert(checkpointNote: try Checkpoint(origin: signer.name, size: size + 1, root: frontier.root).signed(by: signer),
+                       size: size + 1)
+        return size
     }
 }
