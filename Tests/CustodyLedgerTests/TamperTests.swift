@@ -117,21 +117,9 @@ struct TamperTests {
         let path = copyDatabase(log.directory)
         // Entry 5's bytes logged again at the end, with chained hashes, tree nodes and a checkpoint signed by the
         // log's own key: everything but the event-key index (whose key is taken) is consistent.
-        let size = try LogStore(path: path).write { txn in
-            let size = try txn.treeSize()
-            var frontier = try MerkleFrontier(size: size, reader: txn)
-            let old = try #require(try txn.entry(at: 5))
-            let last = try #require(try txn.entry(at: size - 1))
-            let leafHash = Merkle.leafHash(old.leafInput)
-            try txn.insert(entry: LogEntry(index: size, leafInput: old.leafInput, leafHash: leafHash,
-                                           chainHash: HashChain.next(previous: last.chainHash, leafHash: leafHash),
-                                           loggedAtMillis: last.loggedAtMillis),
-                           eventID: try EventEnvelope.parse(old.leafInput).eventID)
-            try txn.insert(nodes: frontier.append(leafHash: leafHash))
-            try txn.insert(checkpointNote: try Checkpoint(origin: signer.name, size: size + 1, root: frontier.root).signed(by: signer),
-                           size: size + 1)
-            return size
-        }
+        let old = try #require(try LogStore(readOnlyPath: path).read { try $0.entry(at: 5) })
+        let envelope = try EventEnvelope.parse(old.leafInput)
+        let size = try appendWithLogKey(old.leafInput, eventID: envelope.eventID, occurredAt: envelope.occurredAt, to: path, signer: signer)
         let failure = await #expect(throws: AuditFailure.self) {
             _ = try await LogAuditor(source: DatabaseAuditSource(path: path),
                                      options: AuditOptions(logKey: signer.verifier, chunkSize: chunkSize)).run()
@@ -268,7 +256,8 @@ func auditFile(_ path: String, logKey: NoteVerifier, custodyRules: Bool = true) 
 }
 
 /// What an operator holding the log key can do: appends `leafInput` as the next entry of the database at `path`,
-/// with its event key, a chained hash, the tree's new nodes and a checkpoint signed by `signer`. Returns its index.
+/// with its event key (unless that key is taken), a chained hash, the tree's new nodes and a checkpoint signed by
+/// `signer`. Returns its index.
 func appendWithLogKey(_ leafInput: [UInt8], eventID: [UInt8], occurredAt: String, to path: String, signer: NoteSigner) throws -> UInt64 {
     try LogStore(path: path).write { txn in
         let size = try txn.treeSize()
