@@ -61,18 +61,24 @@ public enum Catalogue {
 
     /// Refuses an unknown type, another schema version, or a member the type does not define; returns the
     /// rules the type is judged by.
-    static func check(_ facts: EventFacts) throws(RuleViolation) -> EventKind {
-        guard let entry = entries[facts.type] else {
-            throw RuleViolation("type.unknown", .invalid, "unknown event type \(facts.type); see the event catalogue", pointer: "/body/type")
+    static func check(type: String, body: BodyReader) throws(RuleViolation) -> EventKind {
+        guard let entry = entries[type] else {
+            throw RuleViolation("type.unknown", .invalid, "unknown event type \(type); see the event catalogue", pointer: "/body/type")
         }
-        guard facts.body.object["schemaVersion"]?.int64Value == schemaVersion else {
-            throw RuleViolation("schema.version", .invalid, "\(facts.type) is at schemaVersion \(schemaVersion)", pointer: "/body/schemaVersion")
+        guard body.object["schemaVersion"]?.int64Value == schemaVersion else {
+            throw RuleViolation("schema.version", .invalid, "\(type) is at schemaVersion \(schemaVersion)", pointer: "/body/schemaVersion")
         }
-        if let key = facts.body.object.firstKey(where: { !entry.allowed.contains($0) }) {
-            throw RuleViolation("schema.unknown-field", .invalid, "\(facts.type) has no field \(key)", pointer: "/body/\(key)")
+        if let key = body.object.firstKey(where: { !entry.allowed.contains($0) }) {
+            throw RuleViolation("schema.unknown-field", .invalid, "\(type) has no field \(key)", pointer: "/body/\(key)")
         }
         return entry.kind
     }
+}
+
+/// The catalogue's verdict on one event (see ``CustodyRules/catalogue(type:body:)``): the first, stateless step of
+/// the rules, which may run before the event's turn and on another core.
+public struct CatalogueVerdict: Sendable {
+    let result: Result<EventKind, RuleViolation>
 }
 
 /// Which rules judge an event: one case per catalogued type.

@@ -53,9 +53,18 @@ public struct CustodyRules: Sendable {
         index == 0 || type.hasPrefix("participant.")
     }
 
+    /// The rules' first step, which depends on the event alone: its type is catalogued, at the catalogue's
+    /// schema version, with no member its type does not define. Computed beside the signature check, it takes
+    /// this work off the sequencer and the audit's fold; ``evaluate(_:state:catalogued:)`` reports its verdict in
+    /// the same order as if it had computed it itself.
+    public static func catalogue(type: String, body: BodyReader) -> CatalogueVerdict {
+        CatalogueVerdict(result: Result { () throws(RuleViolation) in try Catalogue.check(type: type, body: body) })
+    }
+
     /// Applies every rule of appending the event; returns what it changes. Nothing is changed on a throw.
-    public func evaluate(_ facts: EventFacts, state: some DomainState) throws -> [StateChange] {
-        let kind = try Catalogue.check(facts)
+    /// `catalogued` is ``catalogue(type:body:)`` of the same event when the caller computed it beforehand.
+    public func evaluate(_ facts: EventFacts, state: some DomainState, catalogued: CatalogueVerdict? = nil) throws -> [StateChange] {
+        let kind = try catalogued?.result.get() ?? Catalogue.check(type: facts.type, body: facts.body)
         var context = RuleContext(facts: facts, state: state, settings: settings)
         if facts.index > 0 && kind == .genesis {
             throw RuleViolation("log.genesis-first", .conflict, "log.genesis is allowed only as the first entry", pointer: "/body/type", logIndex: 0)

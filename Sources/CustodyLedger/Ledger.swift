@@ -98,7 +98,8 @@ public final class Ledger: Sendable {
         }
         // Key ids are hashes of the keys, so a signature that verifies under the key with this id is valid
         // whatever the log's state; whether that key may sign for this signer is the sequencer's call.
-        let prepared = await ParallelVerifier.mapAsync(envelopes) { PreparedEvent($0, keys: keys) }
+        let rules = enforcesRules
+        let prepared = await ParallelVerifier.mapAsync(envelopes) { PreparedEvent($0, keys: keys, rules: rules) }
         return await sequence(envelopes, prepared)
     }
 
@@ -209,8 +210,10 @@ struct PreparedEvent: Sendable {
     let leafHash: [UInt8]
     /// `occurredAt` in milliseconds (0 when unreadable: the rules refuse it then).
     let occurredAt: Int64
+    /// The rules' stateless first step, taken here off the sequencer; nil when the ledger runs without the rules.
+    let catalogued: CatalogueVerdict?
 
-    init(_ envelope: EventEnvelope, keys: [String: [UInt8]]) {
+    init(_ envelope: EventEnvelope, keys: [String: [UInt8]], rules: Bool) {
         if let raw = keys[envelope.keyID] {
             let key = try! PublicKey(bytes: raw)
             check = key.isValidSignature(envelope.signature, for: envelope.canonicalBody) ? .valid : .invalid
@@ -225,6 +228,7 @@ struct PreparedEvent: Sendable {
             leafHash = Merkle.leafHash(leafInput)
         }
         occurredAt = RFC3339.millis(envelope.occurredAt) ?? 0
+        catalogued = rules && check != .invalid ? CustodyRules.catalogue(type: envelope.type, body: BodyReader(envelope.body)) : nil
     }
 }
 

@@ -264,6 +264,21 @@ struct Replay {
         let occurredAt: Int64
         /// The body as JSON, when the fold evaluates the event (see `Replay.check`).
         let body: JSONObject?
+        /// The rules' stateless first step, taken off the fold when it re-runs the custody rules.
+        let catalogued: CatalogueVerdict?
+
+        init(canonicalBody: [UInt8], eventID: [UInt8], keyID: String, signature: [UInt8], type: String, signer: String,
+             occurredAt: Int64, body: JSONObject?, custodyRules: Bool) {
+            self.canonicalBody = canonicalBody
+            self.eventID = eventID
+            self.keyID = keyID
+            self.signature = signature
+            self.type = type
+            self.signer = signer
+            self.occurredAt = occurredAt
+            self.body = body
+            catalogued = custodyRules ? body.map { CustodyRules.catalogue(type: type, body: BodyReader($0)) } : nil
+        }
     }
 
     /// Parses (or, for the plain canonical envelopes a log holds, scans), hashes and checks the signatures of a
@@ -286,7 +301,7 @@ struct Replay {
                 }
                 event = Event(canonicalBody: canonicalBody, eventID: SHA256.hash(canonicalBody), keyID: stored.keyID,
                               signature: stored.signature, type: stored.type, signer: stored.signer,
-                              occurredAt: stored.occurredAt, body: body)
+                              occurredAt: stored.occurredAt, body: body, custodyRules: custodyRules)
             } else {
                 let envelope: EventEnvelope
                 do { envelope = try EventEnvelope.parse(entry.leafInput) } catch {
@@ -298,7 +313,8 @@ struct Replay {
                 }
                 event = Event(canonicalBody: envelope.canonicalBody, eventID: envelope.eventID, keyID: envelope.keyID,
                               signature: envelope.signature, type: envelope.type, signer: envelope.signer,
-                              occurredAt: RFC3339.millis(envelope.occurredAt) ?? 0, body: envelope.body)
+                              occurredAt: RFC3339.millis(envelope.occurredAt) ?? 0, body: envelope.body,
+                              custodyRules: custodyRules)
             }
             guard let raw = keys[event.keyID] else {
                 return Checked(event: event, error: nil, check: .deferred, leafHash: leafHash)
@@ -365,7 +381,8 @@ struct Replay {
                 }
                 // Without the custody rules, as the daemon's own rules-off mode: genesis and participant events
                 // still change the state, so that keys are known.
-                let changes = custodyRules || CustodyRules.registersKeys(facts) ? try rules.evaluate(facts, state: domain) : []
+                let changes = custodyRules || CustodyRules.registersKeys(facts)
+                    ? try rules.evaluate(facts, state: domain, catalogued: event.catalogued) : []
                 try domain.apply(changes)
                 for case .key(let key) in changes { self.keys[key.keyID] = key.publicKey }
             } catch let error as LedgerError {

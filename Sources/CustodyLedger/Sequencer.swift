@@ -132,7 +132,7 @@ final class Sequencer: @unchecked Sendable {
                                                   pointer: "/signature")
                             }
                             if ledger.enforcesRules || CustodyRules.registersKeys(facts) {
-                                changes = try ledger.rules.evaluate(facts, state: domain)
+                                changes = try ledger.rules.evaluate(facts, state: domain, catalogued: prepared.catalogued)
                             } else {
                                 changes = []
                             }

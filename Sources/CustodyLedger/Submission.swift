@@ -64,12 +64,12 @@ extension Ledger {
     /// cost); a batch on all cores, off the caller's thread. Throws only when the body as a whole is unusable
     /// (not JSON, or an empty or oversized batch).
     public func submit(body bytes: [UInt8]) async throws(LedgerError) -> SubmissionOutcome {
-        let keys = publishedKeys
+        let keys = publishedKeys, rules = enforcesRules
         guard bytes.first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") else {
             let envelope: EventEnvelope
             do { envelope = try EventEnvelope.parse(bytes) } catch { return .single(.failure(error)) }
             guard isAccepting else { return .single(.failure(LedgerError(.shuttingDown, "the ledger is shutting down"))) }
-            return .single(await sequence([envelope], [PreparedEvent(envelope, keys: keys)])[0])
+            return .single(await sequence([envelope], [PreparedEvent(envelope, keys: keys, rules: rules)])[0])
         }
         typealias Checked = Result<(EventEnvelope, PreparedEvent), LedgerError>
         let decoded: Result<[Checked], LedgerError> = await ParallelVerifier.mapAsync([bytes]) { bytes in
@@ -84,7 +84,7 @@ extension Ledger {
                 return .success(ParallelVerifier.map(items) { item -> Checked in
                     Result { () throws(LedgerError) in
                         let envelope = try EventEnvelope.parse(item)
-                        return (envelope, PreparedEvent(envelope, keys: keys))
+                        return (envelope, PreparedEvent(envelope, keys: keys, rules: rules))
                     }
                 })
             } catch {

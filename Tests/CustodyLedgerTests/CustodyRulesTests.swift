@@ -213,6 +213,22 @@ struct CustodyRulesTests {
         try await s.refused("type.unknown", "antwerp", "parcel.teleport", [("parcel", .string("BW-JW-t1-0001-B"))])
     }
 
+    @Test("an event both signed by an unknown key and outside the catalogue is refused for its key, alone, in a batch and as a request body: the catalogue's verdict, computed beside the signature check, keeps its place in the rules' order")
+    func keyBeforeCatalogue() async throws {
+        let s = try await Story.run()
+        let stranger = SigningKey.generate()
+        let body = TestLog.body("parcel.teleport", signer: s.id("antwerp"))
+        let envelope = try EventEnvelope.sign(body: body, with: stranger)
+        #expect(await s.log.ledger.submit(envelope).error?.rule == "key.unknown")
+        let batch = await s.log.ledger.submit([envelope, try EventEnvelope.sign(body: body, with: s.chain.parties["antwerp"]!.key)])
+        #expect(batch.map { $0.error?.rule } == ["key.unknown", "type.unknown"])
+        guard case .single(let single) = try await s.log.ledger.submit(body: envelope.leafInput) else {
+            Issue.record("a single envelope was taken for a batch")
+            return
+        }
+        #expect(single.error?.rule == "key.unknown")
+    }
+
     @Test("a correction of an event in the same batch sees that event: the batch's summaries are written together at its end")
     func correctionInSameBatch() async throws {
         let s = try await Story.run()
