@@ -254,17 +254,19 @@ struct Benchmark {
                              progress: (String) -> Void) async throws -> HTTPFigures {
         // Sequence numbers past every event of the build, so nonces stay unique.
         var seq = options.entries
+        // The daemon currently running; stopped gracefully (closing its ledger) on every way out.
         var server: LiveServer?
-        defer { if let server { Task { try? await server.stop() } } }
         func restart(rules: Bool) async throws -> LiveServer {
-            if let running = server { try await running.stop() }
-            server = nil
+            if let running = server {
+                server = nil
+                try await running.stop()
+            }
             progress("starting the daemon on the large log, custody rules \(rules ? "on" : "off")")
             let started = try await LiveServer.start(dataDir: directory.path, origin: Self.origin, rules: rules, logger: logger)
             server = started
             return started
         }
-        func appends(on server: LiveServer, rules: Bool) async throws -> (batch: HTTPAppendOutcome, single: HTTPAppendOutcome) {
+        func appends(on daemon: LiveServer, rules: Bool) async throws -> (batch: HTTPAppendOutcome, single: HTTPAppendOutcome) {
             let suffix = rules ? "" : ", rules off"
             progress("signing \(Format.grouped(options.httpBatchEvents)) batch events (not timed)")
             let batchEvents = await factory.events(seq..<seq + options.httpBatchEvents)
@@ -272,7 +274,7 @@ struct Benchmark {
             let bodies = HTTPLoad.batchBodies(batchEvents, perRequest: options.httpBatchSize)
             progress("HTTP batch appends\(suffix): \(options.httpConnections) connections x \(options.httpBatchSize) events per POST")
             let batch = await monitor.phase("HTTP batch appends" + suffix) {
-                await HTTPLoad.postEvents(port: server.port, requests: bodies, eventsPerRequest: options.httpBatchSize,
+                await HTTPLoad.postEvents(port: daemon.port, requests: bodies, eventsPerRequest: options.httpBatchSize,
                                           connections: options.httpConnections)
             }
             if let failure = batch.firstFailure { throw BenchError("HTTP batch appends\(suffix): \(failure)") }
@@ -284,7 +286,7 @@ struct Benchmark {
             seq += singles
             progress("HTTP single-event appends\(suffix): \(options.clients) clients")
             let single = await monitor.phase("HTTP single-event appends" + suffix) {
-                await HTTPLoad.postEvents(port: server.port, requests: singleBodies, eventsPerRequest: 1,
+                await HTTPLoad.postEvents(port: daemon.port, requests: singleBodies, eventsPerRequest: 1,
                                           connections: options.clients)
             }
             if let failure = single.firstFailure { throw BenchError("HTTP single-event appends\(suffix): \(failure)") }
@@ -292,20 +294,27 @@ struct Benchmark {
             return (batch, single)
         }
 
-        let withRules = try await restart(rules: true)
-        progress("HTTP inclusion proofs on port \(withRules.port)")
-        let proofs = try await monitor.phase("HTTP proofs") {
-            try await HTTPLoad.inclusionProofs(port: withRules.port, size: UInt64(options.entries), count: options.httpProofs)
+        do {
+            let withRules = try await restart(rules: true)
+            progress("HTTP inclusion proofs on port \(withRules.port)")
+            let proofs = try await monitor.phase("HTTP proofs") {
+                try await HTTPLoad.inclusionProofs(port: withRules.port, size: UInt64(options.entries), count: options.httpProofs)
+            }
+            let on1 = try await appends(on: withRules, rules: true)
+            let withoutRules = try await restart(rules: false)
+            let off1 = try await appends(on: withoutRules, rules: false)
+            let off2 = try await appends(on: withoutRules, rules: false)
+            let on2 = try await appends(on: try await restart(rules: true), rules: true)
+            let last = server
+            server = nil
+            try await last?.stop()
+            return HTTPFigures(proofs: proofs, batch: on1.batch.combined(with: on2.batch),
+                               single: on1.single.combined(with: on2.single),
+                               batchNoRules: off1.batch.combined(with: off2.batch),
+                               singleNoRules: off1.single.combined(with: off2.single))
+        } catch {
+            try? await server?.stop()
+            throw error
         }
-        let on1 = try await appends(on: withRules, rules: true)
-        let withoutRules = try await restart(rules: false)
-        let off1 = try await appends(on: withoutRules, rules: false)
-        let off2 = try await appends(on: withoutRules, rules: false)
-        let on2 = try await appends(on: try await restart(rules: true), rules: true)
-        try await server?.stop()
-        server = nil
-        return HTTPFigures(proofs: proofs, batch: on1.batch.combined(with: on2.batch), single: on1.single.combined(with: on2.single),
-                           batchNoRules: off1.batch.combined(with: off2.batch),
-                           singleNoRules: off1.single.combined(with: off2.single))
     }
 }
