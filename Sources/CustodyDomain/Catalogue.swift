@@ -65,10 +65,10 @@ public enum Catalogue {
         guard let entry = entries[type] else {
             throw RuleViolation("type.unknown", .invalid, "unknown event type \(type); see the event catalogue", pointer: "/body/type")
         }
-        guard body.object["schemaVersion"]?.int64Value == schemaVersion else {
+        guard body.value("schemaVersion")?.int64Value == schemaVersion else {
             throw RuleViolation("schema.version", .invalid, "\(type) is at schemaVersion \(schemaVersion)", pointer: "/body/schemaVersion")
         }
-        if let key = body.object.firstKey(where: { !entry.allowed.contains($0) }) {
+        if let key = body.firstKey(where: { !entry.allowed.contains($0) }) {
             throw RuleViolation("schema.unknown-field", .invalid, "\(type) has no field \(key)", pointer: "/body/\(key)")
         }
         return entry.kind

@@ -37,7 +37,7 @@ public struct Genesis: Sendable {
         let r = try body.object("registrar")
         registrar = try r.participantID("participant")
         registrarName = try r.optionalString("legalName") ?? registrar
-        registrarCountry = try r.object["country"] == nil ? "ZZ" : r.country("country")
+        registrarCountry = try r.has("country") ? r.country("country") : "ZZ"
         guard registrar == signer else {
             throw RuleViolation("schema", .invalid, "the genesis signer must be the registrar", pointer: "/body/signer")
         }
@@ -82,7 +82,7 @@ extension RuleContext {
         }
         let legalName = try body.string("legalName")
         let country = try body.country("country")
-        guard case .array(let roleValues)? = body.object["roles"], !roleValues.isEmpty else {
+        guard case .array(let roleValues)? = body.value("roles"), !roleValues.isEmpty else {
             throw RuleViolation("schema", .invalid, "roles must be a non-empty array", pointer: "/body/roles")
         }
         var roles: [Role] = []
@@ -93,7 +93,7 @@ extension RuleContext {
             }
             roles.append(role)
         }
-        guard case .array(let keyValues)? = body.object["publicKeys"], !keyValues.isEmpty else {
+        guard case .array(let keyValues)? = body.value("publicKeys"), !keyValues.isEmpty else {
             throw RuleViolation("schema", .invalid, "publicKeys must be a non-empty array", pointer: "/body/publicKeys")
         }
         var keys: [PublicKey] = []
@@ -143,7 +143,7 @@ extension RuleContext {
         guard key.retiredFrom == nil, key.revokedAt == nil else {
             throw RuleViolation("key.retired", .conflict, "key \(key.keyID) is already retired or revoked", pointer: "/body/keyId", logIndex: key.retiredFrom ?? key.revokedAt)
         }
-        let from = try body.object["effectiveFrom"] == nil ? index + 1 : body.logIndex("effectiveFrom")
+        let from = try body.has("effectiveFrom") ? body.logIndex("effectiveFrom") : index + 1
         guard from >= index else {
             throw RuleViolation("key.retire-past", .invalid, "effectiveFrom \(from) is before this event's index \(index): history is not rewritten",
                                 pointer: "/body/effectiveFrom")

@@ -4,7 +4,7 @@ extension RuleContext {
     mutating func attest() throws {
         _ = try signer()
         let subject = try body.object("subject")
-        if subject.object["parcel"] != nil {
+        if subject.has("parcel") {
             let id = try subject.id("parcel")
             guard try state.parcel(id) != nil else {
                 throw RuleViolation("parcel.unknown", .conflict, "parcel \(id) is not in the log", pointer: subject.pointer("parcel"))
@@ -32,7 +32,7 @@ extension RuleContext {
     mutating func incident() throws {
         _ = try signer(.auditor, .monitor)
         let scope = try body.object("scope")
-        if scope.object["site"] != nil {
+        if scope.has("site") {
             let id = try scope.id("site")
             guard try state.site(id) != nil else {
                 throw RuleViolation("site.unknown", .conflict, "site \(id) is not registered", pointer: scope.pointer("site"))
@@ -68,9 +68,9 @@ extension RuleContext {
                                 pointer: "/body/signer", logIndex: target)
         }
         _ = try body.string("reason")
-        let retract = body.object["retract"]
+        let retract = body.value("retract")
         if retract != nil {
-            guard retract == .bool(true), body.object["amend"] == nil else {
+            guard retract == .bool(true), !body.has("amend") else {
                 throw RuleViolation("schema", .invalid, "a correction either amends fields or has retract: true", pointer: "/body/retract")
             }
             guard Self.descriptiveTypes.contains(summary.type) else {
@@ -102,11 +102,11 @@ extension RuleContext {
                 throw RuleViolation("schema.unknown-field", .invalid, "rule-settings has no setting \(key) (clockSkewMillis, polishFloorPercent)",
                                     pointer: data.pointer(key))
             }
-            if data.object["clockSkewMillis"] != nil {
+            if data.has("clockSkewMillis") {
                 let skew = try data.integer("clockSkewMillis", in: 0...86_400_000)
                 changes.append(.meta(key: RuleSettings.clockSkewKey, value: String(skew)))
             }
-            if data.object["polishFloorPercent"] != nil {
+            if data.has("polishFloorPercent") {
                 let floor = try data.integer("polishFloorPercent", in: 1...100)
                 changes.append(.meta(key: RuleSettings.polishFloorKey, value: String(floor)))
             }

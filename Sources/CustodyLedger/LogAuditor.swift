@@ -262,13 +262,13 @@ struct Replay {
         let signer: String
         /// `occurredAt` in milliseconds.
         let occurredAt: Int64
-        /// The body as JSON, when the fold evaluates the event (see `Replay.check`).
-        let body: JSONObject?
+        /// The body, when the fold evaluates the event (see `Replay.check`).
+        let body: BodyReader?
         /// The rules' stateless first step, taken off the fold when it re-runs the custody rules.
         let catalogued: CatalogueVerdict?
 
         init(canonicalBody: [UInt8], eventID: [UInt8], keyID: String, signature: [UInt8], type: String, signer: String,
-             occurredAt: Int64, body: JSONObject?, custodyRules: Bool) {
+             occurredAt: Int64, body: BodyReader?, custodyRules: Bool) {
             self.canonicalBody = canonicalBody
             self.eventID = eventID
             self.keyID = keyID
@@ -277,27 +277,28 @@ struct Replay {
             self.signer = signer
             self.occurredAt = occurredAt
             self.body = body
-            catalogued = custodyRules ? body.map { CustodyRules.catalogue(type: type, body: BodyReader($0)) } : nil
+            catalogued = custodyRules ? body.map { CustodyRules.catalogue(type: type, body: $0) } : nil
         }
     }
 
     /// Parses (or, for the plain canonical envelopes a log holds, scans), hashes and checks the signatures of a
     /// chunk on all cores, with `keys` (key id to public key) as known so far; an entry whose key is not
-    /// among them is left to the fold. The body's JSON tree is built only for events the fold evaluates:
-    /// all of them with `custodyRules`, otherwise those that register keys.
+    /// among them is left to the fold. The body is read only for events the fold evaluates: all of them
+    /// with `custodyRules`, otherwise those that register keys; and in place, without a tree of values,
+    /// when the scanner has proved it plain canonical.
     static func check(_ chunk: [LogEntry], keys: [String: [UInt8]], custodyRules: Bool) async -> [Checked] {
         await ParallelVerifier.mapAsync(chunk) { entry -> Checked in
             let leafHash = Merkle.leafHash(entry.leafInput)
             let event: Event
             if let stored = StoredEnvelope(entry.leafInput) {
                 let canonicalBody = Array(entry.leafInput[stored.bodyRange])
-                var body: JSONObject?
+                var body: BodyReader?
                 if custodyRules || CustodyRules.registersKeys(index: entry.index, type: stored.type) {
-                    // The scanner proved these bytes an object the parser accepts.
-                    guard case .object(let object)? = try? JSONParser.parse(canonicalBody) else {
+                    // The scanner proved the whole envelope plain canonical, body included.
+                    guard let view = CanonicalObjectView(canonicalBody) else {
                         return Checked(event: nil, error: "stored body does not parse", check: .invalid, leafHash: leafHash)
                     }
-                    body = object
+                    body = BodyReader(view)
                 }
                 event = Event(canonicalBody: canonicalBody, eventID: SHA256.hash(canonicalBody), keyID: stored.keyID,
                               signature: stored.signature, type: stored.type, signer: stored.signer,
@@ -313,7 +314,7 @@ struct Replay {
                 }
                 event = Event(canonicalBody: envelope.canonicalBody, eventID: envelope.eventID, keyID: envelope.keyID,
                               signature: envelope.signature, type: envelope.type, signer: envelope.signer,
-                              occurredAt: RFC3339.millis(envelope.occurredAt) ?? 0, body: envelope.body,
+                              occurredAt: RFC3339.millis(envelope.occurredAt) ?? 0, body: BodyReader(envelope.body),
                               custodyRules: custodyRules)
             }
             guard let raw = keys[event.keyID] else {
@@ -373,7 +374,7 @@ struct Replay {
                 throw AuditFailure(index, "event \(Hex.encode(event.eventID)) was already logged at index \(repeated.earlier)")
             }
             let facts = EventFacts(index: index, loggedAt: entry.loggedAtMillis, type: event.type, signer: event.signer,
-                                   keyID: event.keyID, occurredAt: event.occurredAt, body: BodyReader(event.body ?? JSONObject()))
+                                   keyID: event.keyID, occurredAt: event.occurredAt, body: event.body ?? BodyReader(JSONObject()))
             do {
                 let key = try rules.signingKey(for: facts, state: domain)
                 if p.check == .invalid || (p.check == .deferred && !key.isValidSignature(event.signature, for: event.canonicalBody)) {

@@ -341,7 +341,8 @@ struct PendingWrites {
     mutating func write(to tables: DomainTables) throws {
         let connection = tables.connection
         // Positions in the dictionary, sorted by id: sorting the (id, write) pairs themselves moved them around.
-        let ordered = parcels.keys.indices.sorted { parcels.keys[$0] < parcels.keys[$1] }
+        // In the table's own order (BINARY: bytes), which is also cheaper to compare than `String`'s `<`.
+        let ordered = parcels.keys.indices.sorted { binaryPrecedes(parcels.keys[$0], parcels.keys[$1]) }
         let new = ordered.filter { parcels.values[$0].isNew }
         try connection.insertRows("""
             INSERT OR FAIL INTO parcels (id, form, carats, stones, custodian, status, pending, created_at, last_index,
@@ -479,5 +480,17 @@ public final class ScratchDomain {
         tables.connection.resetAll()
         try? tables.connection.execute("COMMIT")
         unlink(path)
+    }
+}
+
+/// Whether `a` sorts before `b` in SQLite's BINARY collation: their UTF-8 bytes compared with `memcmp`.
+func binaryPrecedes(_ a: String, _ b: String) -> Bool {
+    var a = a, b = b
+    return a.withUTF8 { x in
+        b.withUTF8 { y in
+            let common = min(x.count, y.count)
+            if common > 0, case let order = memcmp(x.baseAddress!, y.baseAddress!, common), order != 0 { return order < 0 }
+            return x.count < y.count
+        }
     }
 }
