@@ -76,7 +76,7 @@ public final class DomainTables: DomainState {
     }
 
     public func key(_ keyID: String) throws -> ParticipantKey? {
-        let s = try connection.statement(
+        let s = try connection.statement(literal:
             "SELECT key_id, participant, public_key, added_at, retired_from, revoked_at FROM keys WHERE key_id = ?")
         s.bind(1, keyID)
         guard try s.step() else { return nil }
@@ -89,7 +89,7 @@ public final class DomainTables: DomainState {
     }
 
     public func keys(of participant: String) throws -> [ParticipantKey] {
-        let s = try connection.statement(
+        let s = try connection.statement(literal:
             "SELECT key_id, participant, public_key, added_at, retired_from, revoked_at FROM keys WHERE participant = ? ORDER BY added_at, key_id")
         s.bind(1, participant)
         var out: [ParticipantKey] = []
@@ -98,7 +98,7 @@ public final class DomainTables: DomainState {
     }
 
     public func site(_ id: String) throws -> Site? {
-        let s = try connection.statement(
+        let s = try connection.statement(literal:
             "SELECT id, name, country, region, lat_e6, lon_e6, kind, operator, registered_at FROM sites WHERE id = ?")
         s.bind(1, id)
         guard try s.step() else { return nil }
@@ -134,7 +134,7 @@ public final class DomainTables: DomainState {
     }
 
     public func transfer(at index: UInt64) throws -> Transfer? {
-        let s = try connection.statement(
+        let s = try connection.statement(literal:
             "SELECT idx, sender, receiver, parcels, accepted_at, cancelled_at, rejected_at FROM transfers WHERE idx = ?")
         s.bind(1, Int64(index))
         guard try s.step() else { return nil }
@@ -219,7 +219,7 @@ public final class DomainTables: DomainState {
             if pending.defer(change) { continue }
             switch change {
             case .participant(let p):
-                let s = try connection.statement(
+                let s = try connection.statement(literal:
                     "INSERT OR REPLACE INTO participants (id, legal_name, country, roles, registered_at) VALUES (?, ?, ?, ?, ?)")
                 s.bind(1, p.id); s.bind(2, p.legalName); s.bind(3, p.country)
                 s.bind(4, p.roles.map(\.rawValue).joined(separator: ",")); s.bind(5, Int64(p.registeredAt))
@@ -253,7 +253,7 @@ public final class DomainTables: DomainState {
                 s.bind(12, c.importedAt.map(Int64.init)); s.bind(13, c.returnedAt.map(Int64.init))
                 try s.run()
             case .transfer(let t):
-                let s = try connection.statement(
+                let s = try connection.statement(literal:
                     "INSERT OR REPLACE INTO transfers (idx, sender, receiver, parcels, accepted_at, cancelled_at, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 s.bind(1, Int64(t.index)); s.bind(2, t.sender); s.bind(3, t.receiver); s.bind(4, t.parcels.joined(separator: ","))
                 s.bind(5, t.acceptedAt.map(Int64.init)); s.bind(6, t.cancelledAt.map(Int64.init)); s.bind(7, t.rejectedAt.map(Int64.init))

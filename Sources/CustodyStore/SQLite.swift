@@ -21,6 +21,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
 /// `SQLITE_TRANSIENT` is a C macro Swift cannot import: tells SQLite to copy bound bytes.
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+/// A NUL-terminated empty text, to bind `''`.
+private let emptyText: StaticString = ""
 
 /// One SQLite connection. Not thread-safe: each is owned by one thread or guarded by a lock.
 final class SQLiteConnection {
@@ -220,7 +222,14 @@ final class SQLiteStatement {
     }
 
     func bind(_ index: Int32, _ text: String) {
-        sqlite3_bind_text(stmt, index, text, -1, transient)
+        // The string's own UTF-8 and its length: passing a `String` as a C string copies a short one to the heap
+        // first, and the rules' rows bind several short strings per event.
+        var text = text
+        text.withUTF8 { utf8 in
+            // An empty buffer may have no address, and a NULL pointer would bind SQL NULL rather than ''.
+            let start = utf8.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(emptyText.utf8Start)
+            _ = sqlite3_bind_text(stmt, index, start.assumingMemoryBound(to: CChar.self), Int32(utf8.count), transient)
+        }
     }
 
     func bind(_ index: Int32, _ value: Int64?) {
@@ -255,7 +264,7 @@ final class SQLiteStatement {
 
     func text(_ column: Int32) -> String {
         guard let p = sqlite3_column_text(stmt, column) else { return "" }
-        return String(cString: p)
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, column))), as: UTF8.self)
     }
 
     /// Columns in a result row.

@@ -19,6 +19,15 @@ struct ReplayMeasurement: Sendable {
     var rate: Double { Double(entries) / seconds }
 }
 
+extension ReplayMeasurement {
+    /// Two passes over the same log as one figure: their entries over their summed time (the mean time per
+    /// pass here), and the higher of their peaks.
+    init(passes a: ReplayMeasurement, _ b: ReplayMeasurement) {
+        precondition(a.entries == b.entries, "passes over different logs")
+        self.init(entries: a.entries, seconds: (a.seconds + b.seconds) / 2, peakRSSKiB: max(a.peakRSSKiB, b.peakRSSKiB))
+    }
+}
+
 enum ReplayChild {
     /// Hidden subcommand run by the child: `custody-bench replay-child DB RESULT` audits DB and writes
     /// `entries seconds peakKiB` to RESULT. `custody-bench idle-child RESULT` only starts and exits, giving
