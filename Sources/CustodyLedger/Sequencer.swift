@@ -102,7 +102,7 @@ final class Sequencer: @unchecked Sendable {
                 domain.begin(txn.domain)
                 let expected = batch.reduce(0) { $0 + $1.envelopes.count }
                 var builder = BatchTree.Builder(frontier: next.frontier, expected: expected)
-                var seen: [[UInt8]: (index: UInt64, chainHash: String)] = [:]
+                var seen: [EventIDKey: (index: UInt64, chainHash: String)] = [:]
                 // Entry rows and tree nodes are written together after the loop, in multi-row inserts; nothing in
                 // the loop reads them back (a repeat is found through the event-key index, written per event).
                 var entries: [(entry: LogEntry, eventID: [UInt8])] = []
@@ -117,7 +117,7 @@ final class Sequencer: @unchecked Sendable {
                                                                pointer: "/signature"))
                             continue
                         }
-                        if let earlier = seen[envelope.eventID] {
+                        if let earlier = seen[EventIDKey(envelope.eventID)] {
                             items[g][i] = .appended(index: earlier.index, chainHash: earlier.chainHash, duplicate: true)
                             continue
                         }
@@ -172,7 +172,7 @@ final class Sequencer: @unchecked Sendable {
                         nodes += completed
                         builder.add(completed)
                         let chainText = Base64.encode(chainHead)
-                        seen[envelope.eventID] = (index, chainText)
+                        seen[EventIDKey(envelope.eventID)] = (index, chainText)
                         items[g][i] = .appended(index: index, chainHash: chainText, duplicate: false)
                         appended += 1
                     }
@@ -265,6 +265,14 @@ final class BatchNodeCache: MerkleNodeReader {
         cache[key] = hash
         return hash
     }
+}
+
+/// An event id as a dictionary key, hashed as one run of bytes: `[UInt8]` hashes byte by byte, and the
+/// sequencer looks up every event of a batch.
+struct EventIDKey: Hashable {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
 }
 
 /// The store's index and its rows disagree.

@@ -350,7 +350,8 @@ struct PendingWrites {
             """, columns: 11, count: new.count) { s, row, n in
             let write = parcels.values[new[row]]
             tables.bind(write.row!, to: s, from: n)
-            s.bind(n + 10, write.history.map(String.init).joined(separator: ","))
+            // Most new rows have the one index of the event that made them.
+            s.bind(n + 10, write.history.count == 1 ? String(write.history[0]) : write.history.map(String.init).joined(separator: ","))
         }
         // OR FAIL, like the inserts (see `insertRows`): no statement journal for a statement that, if it fails,
         // fails the transaction.
