@@ -28,7 +28,7 @@ public final class Ledger: Sendable {
     let enforcesRules: Bool
     let logger: Logger
     /// The hot custody state in memory, used only by the sequencer thread (inside its transactions).
-    nonisolated(unsafe) let domainCache = DomainCache()
+    nonisolated(unsafe) let domainCache: DomainCache
     private let sequencer: Sequencer
     private let published: Mutex<Published>
 
@@ -60,6 +60,8 @@ public final class Ledger: Sendable {
         self.rules = rules
         self.maxBatch = maxBatch
         self.logger = logger
+        let cache = DomainCache()
+        domainCache = cache
         let head = try store.read { txn -> (SequencerState, [String: [UInt8]]) in
             let size = try txn.treeSize()
             let count = try txn.entryCount()
@@ -78,6 +80,13 @@ public final class Ledger: Sendable {
             }
             var keys: [String: [UInt8]] = [:]
             for key in try txn.domain.allKeys() { keys[key.keyID] = key.publicKey }
+            // Without the rules, no append looks up a parcel, certificate or grading report.
+            if enforcesRules {
+                let started = ContinuousClock.now
+                let ids = try cache.preloadFilter(from: txn.domain)
+                logger.debug("loaded the filter of stored ids", metadata: [
+                    "filter.ids": "\(ids)", "filter.duration": "\(ContinuousClock.now - started)"])
+            }
             return (SequencerState(frontier: frontier, chainHead: chain, checkpointNote: note, checkpointRoot: frontier.root,
                                    lastLoggedAt: 0), keys)
         }

@@ -131,6 +131,26 @@ struct CustodyRulesTests {
         ])
     }
 
+    @Test("ids logged before a restart stay taken after it: the filter of stored ids is loaded when the ledger opens")
+    func idsSurviveRestart() async throws {
+        let before = try await Story.run()
+        await before.log.ledger.close()
+        let s = Story(log: try await TestLog.open(path: before.log.directory.path), chain: before.chain, steps: before.steps)
+        try await s.refused("parcel.exists", "antwerp", "parcel.split", [
+            ("parcel", .string("BW-JW-t1-0001-B")), ("outputs", .array([lot("BW-JW-t1-0001", 25_000, 850), lot("Y2", 25_000, 850)])),
+        ])
+        try await s.refused("kp.certificate-unique", "antwerp", "kp.export", [
+            ("certificate", .string("BE-2026-t102")), ("exportingCountry", .string("BE")), ("importingCountry", .string("IN")),
+            ("importer", .string(s.id("surat"))), ("parcels", ids("BW-JW-t1-0001-B")), ("carats", .integer(50_000)),
+            ("valueCommitment", commitment), ("issuedOn", .string("2026-11-20")), ("expiresOn", .string("2027-01-20")),
+        ])
+        // A new id is still accepted.
+        _ = try await s.submit("antwerp", "parcel.split", [
+            ("parcel", .string("BW-JW-t1-0001-B")), ("outputs", .array([lot("Y1", 25_000, 850), lot("Y2", 25_000, 850)])),
+        ]).get()
+        await s.log.ledger.close()
+    }
+
     @Test("KP certificates: unique, carats equal their parcels, export and import agree, validation first, no rough across borders without one")
     func kimberley() async throws {
         let s = try await Story.run()
