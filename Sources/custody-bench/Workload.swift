@@ -119,6 +119,14 @@ struct AppendOutcome: Sendable {
     var rate: Double { Double(accepted) / seconds }
 }
 
+extension AppendOutcome {
+    /// Two passes of the same workload as one figure: their events over their summed time.
+    init(passes a: AppendOutcome, _ b: AppendOutcome) {
+        self.init(submitted: a.submitted + b.submitted, accepted: a.accepted + b.accepted, seconds: a.seconds + b.seconds,
+                  firstFailure: a.firstFailure ?? b.firstFailure)
+    }
+}
+
 /// Drives a `Ledger` in-process.
 enum LedgerLoad {
     /// Submits `envelopes` from `tasks` concurrent tasks, `batch` envelopes per `submit` call, and counts
