@@ -101,12 +101,18 @@ public final class DomainCache: DomainState {
     @discardableResult
     public func preloadFilter(from tables: DomainTables) throws -> Int {
         precondition(self.tables == nil && undo.isEmpty, "DomainCache.preloadFilter inside a transaction")
+        return try loadFilter(from: tables)
+    }
+
+    /// Fills `filter` with the ids in `tables` and the parcels in memory; the number of ids read from the tables.
+    private func loadFilter(from tables: DomainTables) throws -> Int {
         var loaded = KeyFilter()
         var count = 0
         try tables.forEachUniqueID { kind, id in
             loaded.insert(kind, id)
             count += 1
         }
+        // The open transaction's new parcels are not in the table until `flush()`, but all are in memory.
         for id in values.parcels.keys { loaded.insert(.parcel, id) }
         filter = loaded
         return count
@@ -114,13 +120,7 @@ public final class DomainCache: DomainState {
 
     /// False only when the tables certainly hold no row with this id.
     private func mayExist(_ kind: KeyFilter.Kind, _ id: String) throws -> Bool {
-        if filter == nil {
-            var loaded = KeyFilter()
-            try store.forEachUniqueID { loaded.insert($0, $1) }
-            // The open transaction's new parcels are not in the table until `flush()`, but all are in memory.
-            for id in values.parcels.keys { loaded.insert(.parcel, id) }
-            filter = loaded
-        }
+        if filter == nil { _ = try loadFilter(from: store) }
         return filter!.mayContain(kind, id)
     }
 
