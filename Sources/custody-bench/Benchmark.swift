@@ -117,7 +117,7 @@ struct Benchmark {
             throw BenchError("the log-only replay covered \(replayLogOnly.entries) entries")
         }
         progress("replay of the \(Format.grouped(options.entries))-entry log again, with the rules")
-        let replayLarge = ReplayMeasurement(passes: replayFirst, try await fullReplay())
+        let replayLarge = replayFirst.combined(with: try await fullReplay())
 
         let http = try await httpFigures(directory, factory: factory, logger: logger, monitor: monitor, progress: progress)
         let load = monitor.phases + [PhaseLoad(phase: "whole run", from: whole, to: .now(), cores: machine.cores)]
@@ -177,7 +177,7 @@ struct Benchmark {
                                                     logger: logger, monitor: monitor, progress: progress)
         let again = try await appendsOnAnotherLog(events, rules: true, factory: factory, work: directory.path + "-again",
                                                   logger: logger, monitor: monitor, progress: progress)
-        return FreshLog(ledger: ledger, size: ledger.treeSize, appends: AppendOutcome(passes: appends, again),
+        return FreshLog(ledger: ledger, size: ledger.treeSize, appends: appends.combined(with: again),
                         appendsNoRules: noRules, bodyBytes: bodyBytes, leafBytes: leafBytes)
     }
 

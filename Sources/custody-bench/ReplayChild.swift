@@ -20,11 +20,12 @@ struct ReplayMeasurement: Sendable {
 }
 
 extension ReplayMeasurement {
-    /// Two passes over the same log as one figure: their entries over their summed time (the mean time per
-    /// pass here), and the higher of their peaks.
-    init(passes a: ReplayMeasurement, _ b: ReplayMeasurement) {
-        precondition(a.entries == b.entries, "passes over different logs")
-        self.init(entries: a.entries, seconds: (a.seconds + b.seconds) / 2, peakRSSKiB: max(a.peakRSSKiB, b.peakRSSKiB))
+    /// This pass and another over the same log as one figure, as `HTTPAppendOutcome.combined(with:)` does:
+    /// their entries over their summed time (the mean time per pass here), and the higher of their peaks.
+    func combined(with other: ReplayMeasurement) -> ReplayMeasurement {
+        precondition(entries == other.entries, "passes over different logs")
+        return ReplayMeasurement(entries: entries, seconds: (seconds + other.seconds) / 2,
+                                 peakRSSKiB: max(peakRSSKiB, other.peakRSSKiB))
     }
 }
 

@@ -120,10 +120,11 @@ struct AppendOutcome: Sendable {
 }
 
 extension AppendOutcome {
-    /// Two passes of the same workload as one figure: their events over their summed time.
-    init(passes a: AppendOutcome, _ b: AppendOutcome) {
-        self.init(submitted: a.submitted + b.submitted, accepted: a.accepted + b.accepted, seconds: a.seconds + b.seconds,
-                  firstFailure: a.firstFailure ?? b.firstFailure)
+    /// This pass and another of the same workload as one figure, as `HTTPAppendOutcome.combined(with:)` does:
+    /// their events over their summed time.
+    func combined(with other: AppendOutcome) -> AppendOutcome {
+        AppendOutcome(submitted: submitted + other.submitted, accepted: accepted + other.accepted, seconds: seconds + other.seconds,
+                      firstFailure: firstFailure ?? other.firstFailure)
     }
 }
 
