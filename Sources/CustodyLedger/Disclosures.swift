@@ -297,6 +297,7 @@ public final class DisclosureDesk: Sendable {
     public func deposit(_ deposit: DisclosureDeposit, by caller: Caller) throws(AccessError) -> (record: DisclosureRecord, created: Bool) {
         let index = deposit.index
         let event = try event(at: index)
+        let body = event.body
         let fields = DisclosurePolicy.commitmentFields[event.type] ?? []
         guard !fields.isEmpty else {
             throw .invalidDisclosure("entry \(index) is a \(event.type) event, which carries no commitment", pointer: "/index", logIndex: index)
@@ -305,11 +306,11 @@ public final class DisclosureDesk: Sendable {
             throw .invalidDisclosure("a \(event.type) event carries its commitment at \(fields.joined(separator: ", ")), not \(deposit.field)",
                                      pointer: "/field", logIndex: index)
         }
-        guard DisclosurePolicy.isParty(caller.participant, type: event.type, signer: event.signer, body: event.body) else {
+        guard DisclosurePolicy.isParty(caller.participant, type: event.type, signer: event.signer, body: body) else {
             throw .forbidden("\(caller.participant.id) is not a party to entry \(index) (\(event.type)); its parties are "
-                             + DisclosurePolicy.partiesDescription(type: event.type, body: event.body), logIndex: index)
+                             + DisclosurePolicy.partiesDescription(type: event.type, body: body), logIndex: index)
         }
-        guard case .string(let commitment)? = member(deposit.field, of: event.body) else {
+        guard case .string(let commitment)? = member(deposit.field, of: body) else {
             throw .invalidDisclosure("entry \(index) (\(event.type)) has no commitment at \(deposit.field)", pointer: "/field", logIndex: index)
         }
         guard let salt = Base64.decode(deposit.salt), salt.count >= 16 else {
@@ -338,9 +339,10 @@ public final class DisclosureDesk: Sendable {
     /// The disclosures of the event at `index`, for a caller who is one of its parties or an auditor.
     public func disclosures(at index: UInt64, for caller: Caller) throws(AccessError) -> [DisclosureRecord] {
         let event = try event(at: index)
-        guard DisclosurePolicy.mayRead(caller.participant, type: event.type, signer: event.signer, body: event.body) else {
+        let body = event.body
+        guard DisclosurePolicy.mayRead(caller.participant, type: event.type, signer: event.signer, body: body) else {
             throw .forbidden("\(caller.participant.id) may not read the disclosures of entry \(index) (\(event.type)): only "
-                             + DisclosurePolicy.partiesDescription(type: event.type, body: event.body) + ", and auditors, may",
+                             + DisclosurePolicy.partiesDescription(type: event.type, body: body) + ", and auditors, may",
                              logIndex: index)
         }
         let stored: [StoredDisclosure]

@@ -5,14 +5,14 @@ extension EventEnvelope {
     /// The event as the custody rules see it, were it appended at `index` at `loggedAt`.
     public func facts(index: UInt64, loggedAt: Int64) -> EventFacts {
         EventFacts(index: index, loggedAt: loggedAt, type: type, signer: signer, keyID: keyID,
-                   occurredAt: RFC3339.millis(occurredAt) ?? 0, body: BodyReader(body))
+                   occurredAt: RFC3339.millis(occurredAt) ?? 0, body: bodyReader)
     }
 }
 
 extension Genesis {
     /// Reads the genesis fields of an envelope.
     public init(_ envelope: EventEnvelope) throws(LedgerError) {
-        do { try self.init(body: BodyReader(envelope.body), signer: envelope.signer) } catch {
+        do { try self.init(body: envelope.bodyReader, signer: envelope.signer) } catch {
             throw LedgerError(error)
         }
     }

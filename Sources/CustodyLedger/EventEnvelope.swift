@@ -1,4 +1,5 @@
 import CustodyCrypto
+import CustodyDomain
 import CustodyModel
 
 /// A signed event as submitted: the body, the signer's key id and an Ed25519 signature over the
@@ -8,8 +9,9 @@ import CustodyModel
 /// Immutable, and a class so that passing one through the pipeline retains one reference instead of each of
 /// its eight fields.
 public final class EventEnvelope: Sendable {
-    /// The event body.
-    public let body: JSONObject
+    /// The event body as the rules read it: in place in the submitted bytes when they were in the log's plain
+    /// canonical form, otherwise the parsed tree.
+    public let bodyReader: BodyReader
     /// RFC 8785 canonical bytes of the body: what was signed.
     public let canonicalBody: [UInt8]
     /// Key id of the signing key (32 lowercase hex).
@@ -24,6 +26,9 @@ public final class EventEnvelope: Sendable {
     public let signer: String
     /// Common field `occurredAt`.
     public let occurredAt: String
+
+    /// The event body as a tree (built from the bytes when the envelope was read in place).
+    public var body: JSONObject { bodyReader.object }
 
     /// Lowercase hex of the event id.
     public var eventIDHex: String { Hex.encode(eventID) }
@@ -50,9 +55,26 @@ public final class EventEnvelope: Sendable {
                                  signature: key.signature(for: canonical))
     }
 
-    /// Parses and checks an envelope from raw request bytes.
+    /// Parses and checks an envelope from raw request bytes. Bytes in the log's canonical form (what
+    /// ``leafInput`` writes, and so what `custody` sends) are read in place, without a tree; anything else is
+    /// parsed in full, with the same result.
     public static func parse(_ bytes: [UInt8]) throws(LedgerError) -> EventEnvelope {
-        try parse(try parseJSON(bytes))
+        if let envelope = EventEnvelope(canonical: bytes) { return envelope }
+        return try parse(try parseJSON(bytes))
+    }
+
+    /// The envelope in `bytes` when they are exactly its canonical form in the plain subset
+    /// ``CanonicalScanner`` proves, with common fields that ``parse(_:)`` accepts; nil claims nothing.
+    init?(canonical bytes: [UInt8]) {
+        guard let stored = StoredEnvelope(bytes) else { return nil }
+        canonicalBody = Array(bytes[stored.bodyRange])
+        bodyReader = BodyReader(stored.body)
+        keyID = stored.keyID
+        signature = stored.signature
+        eventID = SHA256.hash(canonicalBody)
+        type = stored.type
+        signer = stored.signer
+        occurredAt = stored.occurredAtText
     }
 
     /// Checks an envelope already parsed as JSON.
@@ -79,7 +101,7 @@ public final class EventEnvelope: Sendable {
     }
 
     private init(body: JSONObject, canonicalBody: [UInt8], keyID: String, signature: [UInt8]) throws(LedgerError) {
-        self.body = body
+        bodyReader = BodyReader(body)
         self.canonicalBody = canonicalBody
         self.keyID = keyID
         self.signature = signature

@@ -237,7 +237,7 @@ struct PreparedEvent: Sendable {
             leafHash = Merkle.leafHash(leafInput)
         }
         occurredAt = RFC3339.millis(envelope.occurredAt) ?? 0
-        catalogued = rules && check != .invalid ? CustodyRules.catalogue(type: envelope.type, body: BodyReader(envelope.body)) : nil
+        catalogued = rules && check != .invalid ? CustodyRules.catalogue(type: envelope.type, body: envelope.bodyReader) : nil
     }
 }
 

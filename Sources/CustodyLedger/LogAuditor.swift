@@ -294,11 +294,7 @@ struct Replay {
                 let canonicalBody = Array(entry.leafInput[stored.bodyRange])
                 var body: BodyReader?
                 if custodyRules || CustodyRules.registersKeys(index: entry.index, type: stored.type) {
-                    // The scanner proved the whole envelope plain canonical, body included.
-                    guard let view = CanonicalObjectView(canonicalBody) else {
-                        return Checked(event: nil, error: "stored body does not parse", check: .invalid, leafHash: leafHash)
-                    }
-                    body = BodyReader(view)
+                    body = BodyReader(stored.body)
                 }
                 event = Event(canonicalBody: canonicalBody, eventID: SHA256.hash(canonicalBody), keyID: stored.keyID,
                               signature: stored.signature, type: stored.type, signer: stored.signer,
@@ -314,7 +310,7 @@ struct Replay {
                 }
                 event = Event(canonicalBody: envelope.canonicalBody, eventID: envelope.eventID, keyID: envelope.keyID,
                               signature: envelope.signature, type: envelope.type, signer: envelope.signer,
-                              occurredAt: RFC3339.millis(envelope.occurredAt) ?? 0, body: BodyReader(envelope.body),
+                              occurredAt: RFC3339.millis(envelope.occurredAt) ?? 0, body: envelope.bodyReader,
                               custodyRules: custodyRules)
             }
             guard let raw = keys[event.keyID] else {

@@ -123,7 +123,7 @@ final class Sequencer: @unchecked Sendable {
                         }
                         let index = next.frontier.size
                         let facts = EventFacts(index: index, loggedAt: loggedAt, type: envelope.type, signer: envelope.signer,
-                                               keyID: envelope.keyID, occurredAt: prepared.occurredAt, body: BodyReader(envelope.body))
+                                               keyID: envelope.keyID, occurredAt: prepared.occurredAt, body: envelope.bodyReader)
                         let changes: [StateChange]
                         do {
                             let key = try ledger.rules.signingKey(for: facts, state: domain)

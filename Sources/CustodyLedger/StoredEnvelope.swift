@@ -1,7 +1,8 @@
 import CustodyCrypto
 import CustodyModel
 
-/// An envelope read from the log by position, without a JSON tree: the fast path of a replay.
+/// An envelope read by position, without a JSON tree: the fast path of a replay, and of a submission that
+/// arrives in the form the log stores (as `custody` and ``EventEnvelope/leafInput`` write it).
 ///
 /// The log stores each envelope in canonical form, `{"body":…,"keyId":"…","signature":"…"}` (see
 /// ``EventEnvelope/leafInput``), so a reader can prove the bytes canonical with ``CanonicalScanner`` and take the
@@ -11,25 +12,39 @@ import CustodyModel
 struct StoredEnvelope {
     /// Where the canonical body (the signed bytes) lies in the stored bytes.
     let bodyRange: Range<Int>
+    /// The body, read in place in the stored bytes (from the scan that proved them canonical).
+    let body: CanonicalObjectView
     let keyID: String
     let signature: [UInt8]
     let type: String
     let signer: String
+    /// `occurredAt` as written.
+    let occurredAtText: String
     /// `occurredAt` in milliseconds.
     let occurredAt: Int64
 
     init?(_ stored: [UInt8]) {
         guard let parts = stored.withUnsafeBufferPointer({ Self.read($0) }) else { return nil }
-        self = parts
+        bodyRange = parts.bodyRange
+        body = CanonicalObjectView(scanned: stored, range: parts.bodyRange, members: parts.members)
+        keyID = parts.keyID
+        signature = parts.signature
+        type = parts.type
+        signer = parts.signer
+        occurredAtText = parts.occurredAtText
+        occurredAt = parts.occurredAt
     }
 
-    private init(bodyRange: Range<Int>, keyID: String, signature: [UInt8], type: String, signer: String, occurredAt: Int64) {
-        self.bodyRange = bodyRange
-        self.keyID = keyID
-        self.signature = signature
-        self.type = type
-        self.signer = signer
-        self.occurredAt = occurredAt
+    /// What `read` finds, before the body's view is made over the caller's array.
+    private struct Parts {
+        let bodyRange: Range<Int>
+        let members: [CanonicalScanner.Member]
+        let keyID: String
+        let signature: [UInt8]
+        let type: String
+        let signer: String
+        let occurredAtText: String
+        let occurredAt: Int64
     }
 
     private static let head = Array(#"{"body":"#.utf8)
@@ -38,7 +53,7 @@ struct StoredEnvelope {
     private static let tail = Array(#""}"#.utf8)
     private static let signatureLength = 88
 
-    private static func read(_ bytes: UnsafeBufferPointer<UInt8>) -> StoredEnvelope? {
+    private static func read(_ bytes: UnsafeBufferPointer<UInt8>) -> Parts? {
         guard has(head, in: bytes, at: 0),
               let (bodyEnd, members) = CanonicalScanner.scanObject(bytes, from: head.count)
         else { return nil }
@@ -58,7 +73,7 @@ struct StoredEnvelope {
 
         // The common fields, checked as `CommonFields` checks them. Scanned strings are printable ASCII
         // without escapes, so their bytes are their text and their code points.
-        var type: String?, signer: String?, occurredAt: Int64?, versionOK = false, nonceOK = false
+        var type: String?, signer: String?, occurredAtText: String?, occurredAt: Int64?, versionOK = false, nonceOK = false
         for member in members {
             let key = UnsafeBufferPointer(rebasing: bytes[member.key])
             let value = UnsafeBufferPointer(rebasing: bytes[member.value])
@@ -74,6 +89,7 @@ struct StoredEnvelope {
                 signer = text
             case "occurredAt":
                 guard let text = stringContents(value), let millis = RFC3339.millis(text) else { return nil }
+                occurredAtText = text
                 occurredAt = millis
             case "nonce":
                 guard value.count >= 2 + 8, value.count <= 2 + 128, value.first == UInt8(ascii: "\"") else { return nil }
@@ -82,9 +98,9 @@ struct StoredEnvelope {
                 continue
             }
         }
-        guard let type, let signer, let occurredAt, versionOK, nonceOK else { return nil }
-        return StoredEnvelope(bodyRange: head.count..<bodyEnd, keyID: String(decoding: keyIDBytes, as: UTF8.self),
-                              signature: signature, type: type, signer: signer, occurredAt: occurredAt)
+        guard let type, let signer, let occurredAtText, let occurredAt, versionOK, nonceOK else { return nil }
+        return Parts(bodyRange: head.count..<bodyEnd, members: members, keyID: String(decoding: keyIDBytes, as: UTF8.self),
+                     signature: signature, type: type, signer: signer, occurredAtText: occurredAtText, occurredAt: occurredAt)
     }
 
     private static func has(_ literal: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {

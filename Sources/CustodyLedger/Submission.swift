@@ -1,54 +1,5 @@
 import CustodyModel
 
-/// A request body decoded into envelopes: one, or a batch in which each item stands or falls alone.
-public enum Submission: Sendable {
-    /// A single envelope.
-    case single(Result<EventEnvelope, LedgerError>)
-    /// A JSON array of envelopes, in order.
-    case batch([Result<EventEnvelope, LedgerError>])
-
-    /// Most envelopes in one batch request.
-    public static let maxBatch = 10_000
-
-    /// Decodes a request body. Parsing and canonicalising run on all cores, off the caller's thread.
-    /// Throws only when the body as a whole is unusable (not JSON, or an empty or oversized batch).
-    public static func decode(_ bytes: [UInt8]) async throws(LedgerError) -> Submission {
-        let result: Result<Submission, LedgerError> = await ParallelVerifier.mapAsync([bytes]) { bytes in
-            do throws(LedgerError) {
-                let value = try EventEnvelope.parseJSON(bytes)
-                guard case .array(let items) = value else {
-                    return .success(.single(Result { () throws(LedgerError) in try EventEnvelope.parse(value) }))
-                }
-                guard !items.isEmpty else { throw LedgerError(.invalidEnvelope, "the batch is empty") }
-                guard items.count <= maxBatch else {
-                    throw LedgerError(.payloadTooLarge, "a batch holds at most \(maxBatch) envelopes, got \(items.count)")
-                }
-                return .success(.batch(ParallelVerifier.map(items) { item in
-                    Result { () throws(LedgerError) in try EventEnvelope.parse(item) }
-                }))
-            } catch {
-                return .failure(error)
-            }
-        }[0]
-        return try result.get()
-    }
-}
-
-extension Ledger {
-    /// Submits the valid envelopes of a decoded batch and merges their outcomes with the items that
-    /// were already refused, keeping the order given.
-    public func submit(_ items: [Result<EventEnvelope, LedgerError>]) async -> [Result<Receipt, LedgerError>] {
-        let valid = items.compactMap { try? $0.get() }
-        var outcomes = await submit(valid)[...]
-        return items.map { item in
-            switch item {
-            case .success: outcomes.removeFirst()
-            case .failure(let error): .failure(error)
-            }
-        }
-    }
-}
-
 /// What the envelopes of one request body came to: one outcome, or one per item of a batch, in order.
 public enum SubmissionOutcome: Sendable {
     /// The body was a single envelope.
@@ -58,11 +9,13 @@ public enum SubmissionOutcome: Sendable {
 }
 
 extension Ledger {
-    /// Decodes a request body and appends what it holds: `Submission.decode` and `submit` in one pass, so
-    /// that each envelope is parsed, canonicalised and its signature checked in one go. A single envelope is
-    /// handled on the caller's task (one parse and one signature check: less work than two thread hand-offs
-    /// cost); a batch on all cores, off the caller's thread. Throws only when the body as a whole is unusable
-    /// (not JSON, or an empty or oversized batch).
+    /// Most envelopes in one batch request.
+    public static let maxEnvelopesPerRequest = 10_000
+
+    /// Decodes a request body and appends what it holds, so that each envelope is parsed, canonicalised and
+    /// its signature checked in one go. A single envelope is handled on the caller's task (one parse and one
+    /// signature check: less work than two thread hand-offs cost); a batch on all cores, off the caller's
+    /// thread. Throws only when the body as a whole is unusable (not JSON, or an empty or oversized batch).
     public func submit(body bytes: [UInt8]) async throws(LedgerError) -> SubmissionOutcome {
         let keys = publishedKeys, rules = enforcesRules
         guard bytes.first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") else {
@@ -71,25 +24,8 @@ extension Ledger {
             guard isAccepting else { return .single(.failure(LedgerError(.shuttingDown, "the ledger is shutting down"))) }
             return .single(await sequence([envelope], [PreparedEvent(envelope, keys: keys, rules: rules)])[0])
         }
-        typealias Checked = Result<(EventEnvelope, PreparedEvent), LedgerError>
-        let decoded: Result<[Checked], LedgerError> = await ParallelVerifier.mapAsync([bytes]) { bytes in
-            do throws(LedgerError) {
-                guard case .array(let items) = try EventEnvelope.parseJSON(bytes) else {
-                    throw LedgerError(.invalidEnvelope, "a batch is a JSON array of envelopes")
-                }
-                guard !items.isEmpty else { throw LedgerError(.invalidEnvelope, "the batch is empty") }
-                guard items.count <= Submission.maxBatch else {
-                    throw LedgerError(.payloadTooLarge, "a batch holds at most \(Submission.maxBatch) envelopes, got \(items.count)")
-                }
-                return .success(ParallelVerifier.map(items) { item -> Checked in
-                    Result { () throws(LedgerError) in
-                        let envelope = try EventEnvelope.parse(item)
-                        return (envelope, PreparedEvent(envelope, keys: keys, rules: rules))
-                    }
-                })
-            } catch {
-                return .failure(error)
-            }
+        let decoded = await ParallelVerifier.mapAsync([bytes]) { bytes in
+            BatchBody.decode(bytes) { envelope in (envelope, PreparedEvent(envelope, keys: keys, rules: rules)) }
         }[0]
         let items = try decoded.get()
         guard isAccepting else {
@@ -112,4 +48,48 @@ extension Ledger {
     }
 
     private static func isJSONSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+}
+
+/// A batch request body: a JSON array of envelopes, each of which stands or falls alone.
+enum BatchBody {
+    /// Decodes the envelopes of `bytes` and applies `then` to each, all on the calling thread's pool of cores.
+    ///
+    /// The array is split without a tree (``JSONArraySplitter``) and each element is read on its own: in place
+    /// when it is in the log's canonical form, parsed otherwise. Parsing the body as one tree would hold the
+    /// whole batch on one core. Only when an element is not JSON at all is the body parsed whole, so that a
+    /// malformed body is refused as one, as before, with the parser's own message.
+    static func decode<T: Sendable>(_ bytes: [UInt8], then: @escaping @Sendable (EventEnvelope) -> T)
+        -> Result<[Result<T, LedgerError>], LedgerError>
+    {
+        do throws(LedgerError) {
+            if let ranges = bytes.withUnsafeBufferPointer({ JSONArraySplitter.elements(of: $0) }) {
+                try checkCount(ranges.count)
+                let items = ParallelVerifier.map(ranges) { range -> Result<T, LedgerError>? in
+                    let item = Array(bytes[range])
+                    if let envelope = EventEnvelope(canonical: item) { return .success(then(envelope)) }
+                    // Inside the array an element sits one level deeper than it does alone.
+                    guard let value = try? JSONParser.parse(item, maxDepth: JSONParser.defaultMaxDepth - 1) else { return nil }
+                    return Result { () throws(LedgerError) in then(try EventEnvelope.parse(value)) }
+                }
+                let decoded = items.compactMap { $0 }
+                if decoded.count == items.count { return .success(decoded) }
+            }
+            guard case .array(let values) = try EventEnvelope.parseJSON(bytes) else {
+                throw LedgerError(.invalidEnvelope, "a batch is a JSON array of envelopes")
+            }
+            try checkCount(values.count)
+            return .success(ParallelVerifier.map(values) { value in
+                Result { () throws(LedgerError) in then(try EventEnvelope.parse(value)) }
+            })
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private static func checkCount(_ count: Int) throws(LedgerError) {
+        guard count > 0 else { throw LedgerError(.invalidEnvelope, "the batch is empty") }
+        guard count <= Ledger.maxEnvelopesPerRequest else {
+            throw LedgerError(.payloadTooLarge, "a batch holds at most \(Ledger.maxEnvelopesPerRequest) envelopes, got \(count)")
+        }
+    }
 }

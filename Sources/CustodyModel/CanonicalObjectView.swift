@@ -29,6 +29,14 @@ public struct CanonicalObjectView: Sendable {
         self.members = members
     }
 
+    /// The object that ``CanonicalScanner/scanObject(_:from:)`` scanned at `range` of `bytes`, with the members
+    /// it recorded: a reader that has scanned the object already does not scan it twice.
+    package init(scanned bytes: [UInt8], range: Range<Int>, members: [CanonicalScanner.Member]) {
+        self.bytes = bytes
+        self.range = range
+        self.members = members
+    }
+
     /// The value of the member named `key`, or nil if there is none.
     public subscript(key: String) -> CanonicalValueView? {
         guard let i = index(of: key) else { return nil }

@@ -26,6 +26,17 @@ struct StoredEnvelopeTests {
         [Hex.encode(e.canonicalBody), e.keyID, Hex.encode(e.signature), e.type, e.signer, "\(RFC3339.millis(e.occurredAt)!)"]
     }
 
+    /// Everything an envelope gives its users, body included.
+    static func described(_ e: EventEnvelope) -> [String] {
+        [Hex.encode(e.canonicalBody), Hex.encode(e.eventID), e.keyID, Hex.encode(e.signature), e.type, e.signer, e.occurredAt,
+         String(decoding: CanonicalJSON.encode(.object(e.body)), as: UTF8.self), String(decoding: e.leafInput, as: UTF8.self)]
+    }
+
+    /// The full parse alone, without the fast path `EventEnvelope.parse(_:)` takes first.
+    static func fullParse(_ bytes: [UInt8]) throws(LedgerError) -> EventEnvelope {
+        try EventEnvelope.parse(try EventEnvelope.parseJSON(bytes))
+    }
+
     func fields(_ s: StoredEnvelope, in bytes: [UInt8]) -> [String] {
         [Hex.encode(Array(bytes[s.bodyRange])), s.keyID, Hex.encode(s.signature), s.type, s.signer, "\(s.occurredAt)"]
     }
@@ -77,12 +88,37 @@ struct StoredEnvelopeTests {
                 guard let stored = StoredEnvelope(bytes) else { continue }
                 read += 1
                 let text = String(decoding: bytes, as: UTF8.self)
-                let parsed = try #require(try? EventEnvelope.parse(bytes), "fast path read what the parser refuses: \(text)")
+                let parsed = try #require(try? Self.fullParse(bytes), "fast path read what the parser refuses: \(text)")
                 #expect(parsed.leafInput == bytes, "fast path read a non-canonical envelope: \(text)")
                 #expect(fields(stored, in: bytes) == fields(parsed), "\(text)")
             }
         }
         #expect(read > 0)
+    }
+
+    @Test("a submission in the log's form is read in place, with all that the full parse gives, or refused the same way")
+    func submissionsReadInPlace() throws {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array(#"{}[]",:0123456789-.eE "\aAzZ+/="#.utf8) + [0x00, 0x7f, 0xc3]
+        for envelope in try Self.envelopes() {
+            #expect(try Self.described(EventEnvelope.parse(envelope.leafInput)) == Self.described(envelope))
+            #expect(EventEnvelope(canonical: envelope.leafInput) != nil)
+            for _ in 0..<400 {
+                var bytes = envelope.leafInput
+                let at = Int.random(in: 0..<bytes.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: bytes[at] = alphabet.randomElement(using: &rng)!
+                case 1: bytes.insert(alphabet.randomElement(using: &rng)!, at: at)
+                default: bytes.remove(at: at)
+                }
+                let text = String(decoding: bytes, as: UTF8.self)
+                switch (Result { () throws(LedgerError) in try EventEnvelope.parse(bytes) }, Result { () throws(LedgerError) in try Self.fullParse(bytes) }) {
+                case (.success(let fast), .success(let full)): #expect(Self.described(fast) == Self.described(full), "\(text)")
+                case (.failure(let a), .failure(let b)): #expect(a == b, "\(text)")
+                case (let a, let b): Issue.record("the paths disagree on \(text): \(a) vs \(b)")
+                }
+            }
+        }
     }
 
     @Test("the audit's check stage refuses stored bytes that are not canonical, on either path")
