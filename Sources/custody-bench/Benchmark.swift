@@ -33,6 +33,9 @@ struct BenchmarkResults: Sendable {
     var httpSingle: HTTPAppendOutcome
     var httpBatchNoRules: HTTPAppendOutcome
     var httpSingleNoRules: HTTPAppendOutcome
+    /// Requests that do little on the server (`HTTPLoad.floorRequests`): `GET /healthz`, and a POST refused at parsing.
+    var httpFloorGet: HTTPAppendOutcome
+    var httpFloorPost: HTTPAppendOutcome
     var totalSeconds: Double
     /// Other processes' use of the machine during each phase.
     var load: [PhaseLoad]
@@ -130,7 +133,8 @@ struct Benchmark {
             replaySmall: replaySmall, replayLarge: replayLarge, replayLogOnly: replayLogOnly, idleRSSKiB: idle,
             proofTreeSize: UInt64(options.entries), proofs: proofs, httpProofs: http.proofs,
             httpBatch: http.batch, httpSingle: http.single, httpBatchNoRules: http.batchNoRules,
-            httpSingleNoRules: http.singleNoRules, totalSeconds: (ContinuousClock.now - started).seconds,
+            httpSingleNoRules: http.singleNoRules, httpFloorGet: http.floorGet, httpFloorPost: http.floorPost,
+            totalSeconds: (ContinuousClock.now - started).seconds,
             load: load)
     }
 
@@ -256,6 +260,8 @@ struct Benchmark {
         var single: HTTPAppendOutcome
         var batchNoRules: HTTPAppendOutcome
         var singleNoRules: HTTPAppendOutcome
+        var floorGet: HTTPAppendOutcome
+        var floorPost: HTTPAppendOutcome
     }
 
     /// Starts the daemon on the large log and measures proofs, then batch and single-event appends: two passes
@@ -315,14 +321,28 @@ struct Benchmark {
             let withoutRules = try await restart(rules: false)
             let off1 = try await appends(on: withoutRules, rules: false)
             let off2 = try await appends(on: withoutRules, rules: false)
-            let on2 = try await appends(on: try await restart(rules: true), rules: true)
+            let daemon = try await restart(rules: true)
+            let on2 = try await appends(on: daemon, rules: true)
+            // The HTTP stack's own floor, from the same clients: what single-event appends cannot exceed.
+            var floors: [HTTPAppendOutcome] = []
+            let singles = options.clients * options.perClient
+            for request in HTTPLoad.floorRequests(refusing: await factory.events(seq..<seq + 1)[0]) {
+                progress(request.label + ": \(options.clients) clients")
+                let floor = await monitor.phase(request.label) {
+                    await HTTPLoad.floor(port: daemon.port, method: request.method, target: request.target, body: request.body,
+                                         status: request.status, requests: singles, connections: options.clients)
+                }
+                if let failure = floor.firstFailure { throw BenchError("\(request.label): \(failure)") }
+                floors.append(floor)
+            }
             let last = server
             server = nil
             try await last?.stop()
             return HTTPFigures(proofs: proofs, batch: on1.batch.combined(with: on2.batch),
                                single: on1.single.combined(with: on2.single),
                                batchNoRules: off1.batch.combined(with: off2.batch),
-                               singleNoRules: off1.single.combined(with: off2.single))
+                               singleNoRules: off1.single.combined(with: off2.single),
+                               floorGet: floors[0], floorPost: floors[1])
         } catch {
             try? await server?.stop()
             throw error

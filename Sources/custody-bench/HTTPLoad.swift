@@ -74,6 +74,62 @@ enum HTTPLoad {
                                  clientCPUSeconds: perThread.reduce(0) { $0 + $1.cpu })
     }
 
+    /// Requests that do little on the server, from `connections` keep-alive connections as `postEvents` sends
+    /// them: the rate that the HTTP stack and the load generator alone allow on this machine, a ceiling for
+    /// single-event appends. Every response must have status `status`.
+    static func floor(port: Int, method: String, target: String, body: [UInt8]?, status: Int, requests: Int,
+                      connections: Int) async -> HTTPAppendOutcome {
+        struct PerThread: Sendable {
+            var done = 0
+            var nanos: [UInt64] = []
+            var failure: String?
+            var cpu = 0.0
+        }
+        let start = ContinuousClock.now
+        let perThread = await onThreads(connections) { t -> PerThread in
+            var mine = PerThread()
+            let connection: HTTPConnection
+            do { connection = try HTTPConnection(port: port) } catch {
+                mine.failure = "\(error)"
+                return mine
+            }
+            for i in stride(from: t, to: requests, by: connections) {
+                let began = monotonicNanos()
+                do {
+                    let response = try connection.request(method, target, body: body)
+                    mine.nanos.append(monotonicNanos() - began)
+                    guard response.status == status else {
+                        throw BenchError("status \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+                    }
+                    mine.done += 1
+                } catch {
+                    mine.failure = "request \(i): \(error)"
+                    return mine
+                }
+            }
+            mine.cpu = threadCPUSeconds()
+            return mine
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        let nanos = perThread.flatMap(\.nanos)
+        return HTTPAppendOutcome(events: requests, requests: requests, connections: connections,
+                                 accepted: perThread.reduce(0) { $0 + $1.done }, seconds: seconds,
+                                 latency: LatencySummary(nanos: nanos.isEmpty ? [0] : nanos),
+                                 firstFailure: perThread.compactMap(\.failure).first,
+                                 clientCPUSeconds: perThread.reduce(0) { $0 + $1.cpu })
+    }
+
+    /// The floor's two requests: `GET /healthz`, and a POST of an envelope of the benchmark's size that the
+    /// daemon refuses while parsing (its key id in capitals), so no signature check and no commit.
+    static func floorRequests(refusing envelope: EventEnvelope)
+        -> [(label: String, method: String, target: String, body: [UInt8]?, status: Int)]
+    {
+        let refused = Array(String(decoding: envelope.leafInput, as: UTF8.self)
+            .replacingOccurrences(of: envelope.keyID, with: envelope.keyID.uppercased()).utf8)
+        return [("HTTP floor, GET /healthz", "GET", "/healthz", nil, 200),
+                ("HTTP floor, POST /v1/events refused at parsing", "POST", "/v1/events", refused, 400)]
+    }
+
     /// Checks one response: status 200, and for a batch every item accepted and none a duplicate.
     /// Counting the server's own fixed spellings (sorted-key JSON) avoids parsing 1.5 MB per batch
     /// on the load generator's share of the two cores.

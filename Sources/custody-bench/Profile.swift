@@ -21,7 +21,7 @@ enum ProfileCommand {
             var rest = arguments.dropFirst()
             var count = 50_000, tasks = 8, batch = 512, dir: String?, keep = false
             var db: String?
-            var mix = false, rules = true
+            var mix = false, rules = true, floor = false
             var clients = 64
             var perRequest = 1
             while let flag = rest.popFirst() {
@@ -33,6 +33,7 @@ enum ProfileCommand {
                 case "--keep": keep = true
                 case "--db": db = rest.popFirst()
                 case "--mix": mix = true
+                case "--floor": floor = true
                 case "--rules-off": rules = false
                 case "--clients": clients = Int(rest.popFirst() ?? "") ?? clients
                 case "--per-request": perRequest = Int(rest.popFirst() ?? "") ?? perRequest
@@ -144,11 +145,21 @@ enum ProfileCommand {
                 let outcome = await HTTPLoad.postEvents(port: server.port, requests: bodies, eventsPerRequest: perRequest,
                                                         connections: clients)
                 let after = CPUSample.now()
-                try await server.stop()
                 if let f = outcome.firstFailure { throw BenchError(f) }
                 print(after.summary(since: before, events: outcome.accepted, seconds: outcome.seconds,
                                     label: "HTTP, \(perRequest) per request, \(clients) clients, rules \(rules ? "on" : "off")"))
                 print("  latency p50 \(Format.fixed(outcome.latency.p50 / 1e3, 2)) ms, p99 \(Format.fixed(outcome.latency.p99 / 1e3, 2)) ms")
+                if floor {
+                    for (label, method, target, body, status) in HTTPLoad.floorRequests(refusing: events[0]) {
+                        let before = CPUSample.now()
+                        let outcome = await HTTPLoad.floor(port: server.port, method: method, target: target, body: body, status: status,
+                                                           requests: count, connections: clients)
+                        let after = CPUSample.now()
+                        if let f = outcome.firstFailure { throw BenchError(f) }
+                        print(after.summary(since: before, events: outcome.accepted, seconds: outcome.seconds, label: label))
+                    }
+                }
+                try await server.stop()
                 return 0
             }
             let before = CPUSample.now()

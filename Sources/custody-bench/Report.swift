@@ -94,7 +94,9 @@ struct Report {
             on its own connection and waiting for its response. Four passes: the daemon with the custody rules, \
             restarted without them (keys still checked) for two passes, then with them again; each figure is \
             the two passes' events over their summed time. Every response is checked: status 200 and every \
-            event a new entry.
+            event a new entry. Last, the HTTP stack's floor from the same clients: \
+            \(Format.grouped(r.httpFloorGet.requests)) `GET /healthz`, then as many POSTs of an envelope of the same \
+            size whose key id the daemon refuses while parsing (status 400: no signature check, no commit).
             - Every commit is durable: SQLite WAL with `synchronous=FULL`.
 
             """
@@ -161,6 +163,13 @@ struct Report {
                 ["— the same single-event appends with the rules off (keys checked, no custody rules)",
                  "\(Format.int(r.httpSingleNoRules.rate)) /s",
                  "the rules cost \(Format.percent(1 - r.httpSingle.rate / r.httpSingleNoRules.rate))"],
+                ["HTTP floor: `GET /healthz`, \(r.httpFloorGet.connections) clients (no ledger work)",
+                 "\(Format.int(r.httpFloorGet.rate)) /s",
+                 "\(Format.fixed(coreMicros(r.httpFloorGet), 1)) core-µs per request, load generator included"],
+                ["HTTP floor: `POST /v1/events` of a same-size envelope refused while parsing, \(r.httpFloorPost.connections) clients",
+                 "\(Format.int(r.httpFloorPost.rate)) /s",
+                 "\(Format.fixed(coreMicros(r.httpFloorPost), 1)) core-µs per request; with one all-cores verify added, "
+                    + "at most \(Format.int(Double(r.machine.cores) * 1e6 / (coreMicros(r.httpFloorPost) + Double(r.machine.cores) * 1e6 / r.raw.verifyAllCores))) /s"],
                 ["replay-verify (`LogAuditor` over the database), \(entries(r.replayLarge.entries)), two passes",
                  "\(Format.int(r.replayLarge.rate)) /s", ofVerify(r.replayLarge.rate)],
                 ["— the same log alone (`custody verify --log-only`: signatures, keys, hashes, tree, checkpoints; "
@@ -348,6 +357,11 @@ struct Report {
     }
 
     /// The load generator's CPU as a share of all cores over its phase.
+    /// Core-time per request of an HTTP load, the load generator's own CPU included.
+    private func coreMicros(_ outcome: HTTPAppendOutcome) -> Double {
+        Double(results.machine.cores) * outcome.seconds * 1e6 / Double(outcome.accepted)
+    }
+
     private func clientShare(_ outcome: HTTPAppendOutcome) -> Double {
         outcome.clientCPUSeconds / (outcome.seconds * Double(results.machine.cores))
     }
