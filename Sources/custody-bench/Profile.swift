@@ -65,7 +65,10 @@ enum ProfileCommand {
                 }
                 print("parsing \(bytes.count) envelopes of \(bytes.reduce(0) { $0 + $1.count } / bytes.count) bytes:")
                 try perEvent("JSON parse to a value tree") { _ = try JSONParser.parse($0) }
-                try perEvent("EventEnvelope.parse (tree, canonical body, event id)") { _ = try EventEnvelope.parse($0) }
+                try perEvent("EventEnvelope.parse of the stored form (read in place, event id)") { _ = try EventEnvelope.parse($0) }
+                try perEvent("EventEnvelope full parse (tree, canonical body, event id)") {
+                    _ = try EventEnvelope.parse(try EventEnvelope.parseJSON($0))
+                }
                 let envelopes = try bytes.map { try EventEnvelope.parse($0) }
                 var i = 0
                 perEvent("canonical re-encoding of the body") { _ in _ = CanonicalJSON.encode(.object(envelopes[i].body)); i += 1 }
