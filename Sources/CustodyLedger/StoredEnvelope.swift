@@ -24,27 +24,20 @@ struct StoredEnvelope {
     let occurredAt: Int64
 
     init?(_ stored: [UInt8]) {
-        guard let parts = stored.withUnsafeBufferPointer({ Self.read($0) }) else { return nil }
-        bodyRange = parts.bodyRange
-        body = CanonicalObjectView(scanned: stored, range: parts.bodyRange, members: parts.members)
-        keyID = parts.keyID
-        signature = parts.signature
-        type = parts.type
-        signer = parts.signer
-        occurredAtText = parts.occurredAtText
-        occurredAt = parts.occurredAt
+        guard let envelope = stored.withUnsafeBufferPointer({ Self.read($0, of: stored) }) else { return nil }
+        self = envelope
     }
 
-    /// What `read` finds, before the body's view is made over the caller's array.
-    private struct Parts {
-        let bodyRange: Range<Int>
-        let members: [CanonicalScanner.Member]
-        let keyID: String
-        let signature: [UInt8]
-        let type: String
-        let signer: String
-        let occurredAtText: String
-        let occurredAt: Int64
+    private init(bodyRange: Range<Int>, body: CanonicalObjectView, keyID: String, signature: [UInt8], type: String, signer: String,
+                 occurredAtText: String, occurredAt: Int64) {
+        self.bodyRange = bodyRange
+        self.body = body
+        self.keyID = keyID
+        self.signature = signature
+        self.type = type
+        self.signer = signer
+        self.occurredAtText = occurredAtText
+        self.occurredAt = occurredAt
     }
 
     private static let head = Array(#"{"body":"#.utf8)
@@ -53,7 +46,8 @@ struct StoredEnvelope {
     private static let tail = Array(#""}"#.utf8)
     private static let signatureLength = 88
 
-    private static func read(_ bytes: UnsafeBufferPointer<UInt8>) -> Parts? {
+    /// Reads `bytes`, the buffer of `stored`, over which the body's view is made.
+    private static func read(_ bytes: UnsafeBufferPointer<UInt8>, of stored: [UInt8]) -> StoredEnvelope? {
         guard has(head, in: bytes, at: 0),
               let (bodyEnd, members) = CanonicalScanner.scanObject(bytes, from: head.count)
         else { return nil }
@@ -99,8 +93,10 @@ struct StoredEnvelope {
             }
         }
         guard let type, let signer, let occurredAtText, let occurredAt, versionOK, nonceOK else { return nil }
-        return Parts(bodyRange: head.count..<bodyEnd, members: members, keyID: String(decoding: keyIDBytes, as: UTF8.self),
-                     signature: signature, type: type, signer: signer, occurredAtText: occurredAtText, occurredAt: occurredAt)
+        let bodyRange = head.count..<bodyEnd
+        return StoredEnvelope(bodyRange: bodyRange, body: CanonicalObjectView(scanned: stored, range: bodyRange, members: members),
+                              keyID: String(decoding: keyIDBytes, as: UTF8.self), signature: signature, type: type, signer: signer,
+                              occurredAtText: occurredAtText, occurredAt: occurredAt)
     }
 
     private static func has(_ literal: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {

@@ -37,6 +37,34 @@ enum HTTPLoad {
     /// keep-alive connections, each waiting for its response before sending the next. Every response must
     /// report `eventsPerRequest` new entries.
     static func postEvents(port: Int, requests: [[UInt8]], eventsPerRequest: Int, connections: Int) async -> HTTPAppendOutcome {
+        let outcome = await load(port: port, count: requests.count, connections: connections,
+                                 request: { connection, i in try connection.request("POST", "/v1/events", body: requests[i]) },
+                                 check: { response in try acceptedCount(response, expected: eventsPerRequest, single: eventsPerRequest == 1) })
+        var counted = outcome
+        counted.events = requests.count * eventsPerRequest
+        return counted
+    }
+
+    /// Requests that do little on the server, from `connections` keep-alive connections as `postEvents` sends
+    /// them: the rate that the HTTP stack and the load generator alone allow on this machine, a ceiling for
+    /// single-event appends. Every response must have status `status`.
+    static func floor(port: Int, method: String, target: String, body: [UInt8]?, status: Int, requests: Int,
+                      connections: Int) async -> HTTPAppendOutcome {
+        await load(port: port, count: requests, connections: connections,
+                   request: { connection, _ in try connection.request(method, target, body: body) },
+                   check: { response in
+                       guard response.status == status else {
+                           throw BenchError("status \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+                       }
+                       return 1
+                   })
+    }
+
+    /// Sends requests `0..<count` round-robin over `connections` connections, one thread each, timing each
+    /// `request(connection, i)`; `check` then tells what its response counts for (and throws if it is wrong).
+    private static func load(port: Int, count: Int, connections: Int,
+                             request: @escaping @Sendable (HTTPConnection, Int) throws -> HTTPConnection.Response,
+                             check: @escaping @Sendable (HTTPConnection.Response) throws -> Int) async -> HTTPAppendOutcome {
         struct PerThread: Sendable {
             var accepted = 0
             var nanos: [UInt64] = []
@@ -51,12 +79,12 @@ enum HTTPLoad {
                 mine.failure = "\(error)"
                 return mine
             }
-            for i in stride(from: t, to: requests.count, by: connections) {
+            for i in stride(from: t, to: count, by: connections) {
                 let began = monotonicNanos()
                 do {
-                    let response = try connection.request("POST", "/v1/events", body: requests[i])
+                    let response = try request(connection, i)
                     mine.nanos.append(monotonicNanos() - began)
-                    mine.accepted += try acceptedCount(response, expected: eventsPerRequest, single: eventsPerRequest == 1)
+                    mine.accepted += try check(response)
                 } catch {
                     mine.failure = "request \(i): \(error)"
                     return mine
@@ -67,53 +95,8 @@ enum HTTPLoad {
         }
         let seconds = (ContinuousClock.now - start).seconds
         let nanos = perThread.flatMap(\.nanos)
-        return HTTPAppendOutcome(events: requests.count * eventsPerRequest, requests: requests.count, connections: connections,
+        return HTTPAppendOutcome(events: count, requests: count, connections: connections,
                                  accepted: perThread.reduce(0) { $0 + $1.accepted }, seconds: seconds,
-                                 latency: LatencySummary(nanos: nanos.isEmpty ? [0] : nanos),
-                                 firstFailure: perThread.compactMap(\.failure).first,
-                                 clientCPUSeconds: perThread.reduce(0) { $0 + $1.cpu })
-    }
-
-    /// Requests that do little on the server, from `connections` keep-alive connections as `postEvents` sends
-    /// them: the rate that the HTTP stack and the load generator alone allow on this machine, a ceiling for
-    /// single-event appends. Every response must have status `status`.
-    static func floor(port: Int, method: String, target: String, body: [UInt8]?, status: Int, requests: Int,
-                      connections: Int) async -> HTTPAppendOutcome {
-        struct PerThread: Sendable {
-            var done = 0
-            var nanos: [UInt64] = []
-            var failure: String?
-            var cpu = 0.0
-        }
-        let start = ContinuousClock.now
-        let perThread = await onThreads(connections) { t -> PerThread in
-            var mine = PerThread()
-            let connection: HTTPConnection
-            do { connection = try HTTPConnection(port: port) } catch {
-                mine.failure = "\(error)"
-                return mine
-            }
-            for i in stride(from: t, to: requests, by: connections) {
-                let began = monotonicNanos()
-                do {
-                    let response = try connection.request(method, target, body: body)
-                    mine.nanos.append(monotonicNanos() - began)
-                    guard response.status == status else {
-                        throw BenchError("status \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
-                    }
-                    mine.done += 1
-                } catch {
-                    mine.failure = "request \(i): \(error)"
-                    return mine
-                }
-            }
-            mine.cpu = threadCPUSeconds()
-            return mine
-        }
-        let seconds = (ContinuousClock.now - start).seconds
-        let nanos = perThread.flatMap(\.nanos)
-        return HTTPAppendOutcome(events: requests, requests: requests, connections: connections,
-                                 accepted: perThread.reduce(0) { $0 + $1.done }, seconds: seconds,
                                  latency: LatencySummary(nanos: nanos.isEmpty ? [0] : nanos),
                                  firstFailure: perThread.compactMap(\.failure).first,
                                  clientCPUSeconds: perThread.reduce(0) { $0 + $1.cpu })

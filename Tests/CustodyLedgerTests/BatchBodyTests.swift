@@ -83,14 +83,7 @@ struct BatchBodyTests {
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<1500 {
             var bytes = bodies.randomElement(using: &rng)!
-            for _ in 0..<Int.random(in: 1...2, using: &rng) {
-                let at = Int.random(in: 0..<bytes.count, using: &rng)
-                switch Int.random(in: 0..<3, using: &rng) {
-                case 0: bytes[at] = alphabet.randomElement(using: &rng)!
-                case 1: bytes.insert(alphabet.randomElement(using: &rng)!, at: at)
-                default: bytes.remove(at: at)
-                }
-            }
+            for _ in 0..<Int.random(in: 1...2, using: &rng) { randomEdit(&bytes, using: &rng, alphabet: alphabet) }
             expectAgreement(bytes)
         }
     }

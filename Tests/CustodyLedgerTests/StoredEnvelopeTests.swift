@@ -74,17 +74,11 @@ struct StoredEnvelopeTests {
     @Test("whatever edited bytes it reads, the full parse reads the same way and finds them canonical")
     func soundUnderEdits() throws {
         var rng = SystemRandomNumberGenerator()
-        let alphabet = Array(#"{}[]",:0123456789-.eE "\aAzZ+/="#.utf8) + [0x00, 0x7f, 0xc3]
         var read = 0
         for envelope in try Self.envelopes() {
             for _ in 0..<400 {
                 var bytes = envelope.leafInput
-                let at = Int.random(in: 0..<bytes.count, using: &rng)
-                switch Int.random(in: 0..<3, using: &rng) {
-                case 0: bytes[at] = alphabet.randomElement(using: &rng)!
-                case 1: bytes.insert(alphabet.randomElement(using: &rng)!, at: at)
-                default: bytes.remove(at: at)
-                }
+                randomEdit(&bytes, using: &rng)
                 guard let stored = StoredEnvelope(bytes) else { continue }
                 read += 1
                 let text = String(decoding: bytes, as: UTF8.self)
@@ -99,18 +93,12 @@ struct StoredEnvelopeTests {
     @Test("a submission in the log's form is read in place, with all that the full parse gives, or refused the same way")
     func submissionsReadInPlace() throws {
         var rng = SystemRandomNumberGenerator()
-        let alphabet = Array(#"{}[]",:0123456789-.eE "\aAzZ+/="#.utf8) + [0x00, 0x7f, 0xc3]
         for envelope in try Self.envelopes() {
             #expect(try Self.described(EventEnvelope.parse(envelope.leafInput)) == Self.described(envelope))
             #expect(EventEnvelope(canonical: envelope.leafInput) != nil)
             for _ in 0..<400 {
                 var bytes = envelope.leafInput
-                let at = Int.random(in: 0..<bytes.count, using: &rng)
-                switch Int.random(in: 0..<3, using: &rng) {
-                case 0: bytes[at] = alphabet.randomElement(using: &rng)!
-                case 1: bytes.insert(alphabet.randomElement(using: &rng)!, at: at)
-                default: bytes.remove(at: at)
-                }
+                randomEdit(&bytes, using: &rng)
                 let text = String(decoding: bytes, as: UTF8.self)
                 switch (Result { () throws(LedgerError) in try EventEnvelope.parse(bytes) }, Result { () throws(LedgerError) in try Self.fullParse(bytes) }) {
                 case (.success(let fast), .success(let full)): #expect(Self.described(fast) == Self.described(full), "\(text)")
@@ -141,3 +129,4 @@ struct StoredEnvelopeTests {
         }
     }
 }
+

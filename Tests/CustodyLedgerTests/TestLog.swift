@@ -128,3 +128,15 @@ let parcelHistoryToVersion2 = """
     INSERT INTO parcel_events SELECT parcel, idx FROM split WHERE idx IS NOT NULL;
     ALTER TABLE parcels DROP COLUMN history;
     """
+
+/// Replaces, inserts or removes one byte at a random place, from bytes that matter to JSON and to the envelope's
+/// fields (quotes, brackets, digits, base64, a NUL, DEL and a lone UTF-8 lead byte).
+func randomEdit(_ bytes: inout [UInt8], using rng: inout some RandomNumberGenerator,
+                alphabet: [UInt8] = Array(#"{}[]",:0123456789-.eE "\aAzZ+/="#.utf8) + [0x00, 0x7f, 0xc3]) {
+    let at = Int.random(in: 0..<bytes.count, using: &rng)
+    switch Int.random(in: 0..<3, using: &rng) {
+    case 0: bytes[at] = alphabet.randomElement(using: &rng)!
+    case 1: bytes.insert(alphabet.randomElement(using: &rng)!, at: at)
+    default: bytes.remove(at: at)
+    }
+}
