@@ -1,4 +1,5 @@
 import CustodyDomain
+import CustodyModel
 import Foundation
 
 /// The custody state as indexed SQLite tables: what the rules read and what their changes write. The same
@@ -7,8 +8,23 @@ import Foundation
 /// point read.
 public final class DomainTables: DomainState {
     let connection: SQLiteConnection
+    /// Where an event's type and signer come from (see `EventSummaries`).
+    let summaries: EventSummaries
 
-    init(connection: SQLiteConnection) { self.connection = connection }
+    /// Where `eventSummary(at:)` reads an event's type and signer.
+    enum EventSummaries {
+        /// From the stored envelope in `entries`: a log database holds the log itself, so a table of what its
+        /// entries say would be a second copy, written on every append.
+        case logEntries
+        /// From `event_summaries`, written as events are applied: an auditor's scratch database, which holds the
+        /// derived state but not the log.
+        case table
+    }
+
+    init(connection: SQLiteConnection, summaries: EventSummaries) {
+        self.connection = connection
+        self.summaries = summaries
+    }
 
     /// The tables, created in a new log database or scratch database. Columns added after schema version 1
     /// (`LogStore.migrate`) come last in their table, as `ALTER TABLE … ADD COLUMN` puts them in a migrated file,
@@ -32,9 +48,17 @@ public final class DomainTables: DomainState {
         CREATE TABLE transfers (idx INTEGER PRIMARY KEY, sender TEXT NOT NULL, receiver TEXT NOT NULL,
             parcels TEXT NOT NULL, accepted_at INTEGER, cancelled_at INTEGER, rejected_at INTEGER);
         CREATE TABLE grading_reports (number TEXT PRIMARY KEY, stone TEXT NOT NULL, idx INTEGER NOT NULL) WITHOUT ROWID;
-        CREATE TABLE event_summaries (idx INTEGER PRIMARY KEY, type TEXT NOT NULL, signer TEXT NOT NULL);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """
+
+    /// The scratch database's extra table: the type and signer of each event, which a log database reads from
+    /// its entries instead.
+    static let scratchSchema = schema + """
+        CREATE TABLE event_summaries (idx INTEGER PRIMARY KEY, type TEXT NOT NULL, signer TEXT NOT NULL);
+        """
+
+    /// Moves a schema version 3 file to version 4: event summaries are read from the entries.
+    static let migrationToVersion4 = "DROP TABLE IF EXISTS event_summaries;"
 
     /// Moves the domain tables of a schema version 1 file to version 2: the closing of transfers by
     /// `custody.cancel` / `custody.reject` and of certificates by `kp.return` (nullable columns, NULL in every
@@ -58,7 +82,7 @@ public final class DomainTables: DomainState {
     /// Tables derived from the log, each with its primary key, for an auditor's comparison.
     static let derivedTables = [("participants", "id"), ("keys", "key_id"), ("sites", "id"), ("parcels", "id"),
                                 ("certificates", "number"), ("transfers", "idx"), ("grading_reports", "number"),
-                                ("event_summaries", "idx"), ("meta", "key")]
+                                ("meta", "key")]
 
     // MARK: DomainState
 
@@ -150,9 +174,35 @@ public final class DomainTables: DomainState {
     }
 
     public func eventSummary(at index: UInt64) throws -> EventSummary? {
-        let s = try connection.statement(literal: "SELECT type, signer FROM event_summaries WHERE idx = ?")
-        s.bind(1, Int64(index))
-        return try s.step() ? EventSummary(type: s.text(0), signer: s.text(1)) : nil
+        switch summaries {
+        case .table:
+            let s = try connection.statement(literal: "SELECT type, signer FROM event_summaries WHERE idx = ?")
+            s.bind(1, Int64(index))
+            return try s.step() ? EventSummary(type: s.text(0), signer: s.text(1)) : nil
+        case .logEntries:
+            let s = try connection.statement(literal: "SELECT leaf_input FROM entries WHERE idx = ?")
+            s.bind(1, Int64(index))
+            guard try s.step() else { return nil }
+            let envelope = s.blob(0)
+            s.reset()
+            guard let summary = Self.summary(ofEnvelope: envelope) else {
+                throw StoreError("entry \(index) is not an envelope with a type and a signer")
+            }
+            return summary
+        }
+    }
+
+    /// The type and signer in a stored envelope's body: read in place when the envelope is plain canonical (as
+    /// almost every one is), parsed otherwise.
+    static func summary(ofEnvelope bytes: [UInt8]) -> EventSummary? {
+        if let body = CanonicalObjectView(bytes)?["body"]?.object {
+            guard let type = body["type"]?.string, let signer = body["signer"]?.string else { return nil }
+            return EventSummary(type: type, signer: signer)
+        }
+        guard case .object(let envelope)? = try? JSONParser.parse(bytes), case .object(let body)? = envelope["body"],
+              case .string(let type)? = body["type"], case .string(let signer)? = body["signer"]
+        else { return nil }
+        return EventSummary(type: type, signer: signer)
     }
 
     public func meta(_ key: String) throws -> String? {
@@ -188,14 +238,19 @@ public final class DomainTables: DomainState {
         }
     }
 
-    /// Log indexes of the events that concern a parcel, in order, with their type and signer.
-    public func history(ofParcel id: String) throws -> [(index: UInt64, summary: EventSummary)] {
+    /// Log indexes of the events that concern a parcel, in order.
+    public func historyIndexes(ofParcel id: String) throws -> [UInt64] {
         let s = try connection.statement(literal: "SELECT history FROM parcels WHERE id = ?")
         s.bind(1, id)
         guard try s.step() else { return [] }
         let indexes = s.text(0).split(separator: ",").compactMap { UInt64($0) }
         s.reset()
-        return try indexes.map { index in
+        return indexes
+    }
+
+    /// Log indexes of the events that concern a parcel, in order, with their type and signer.
+    public func history(ofParcel id: String) throws -> [(index: UInt64, summary: EventSummary)] {
+        try historyIndexes(ofParcel: id).map { index in
             guard let summary = try eventSummary(at: index) else {
                 throw StoreError("parcel \(id) names event \(index), which has no summary")
             }
@@ -275,9 +330,10 @@ public final class DomainTables: DomainState {
 
 /// Writes of one transaction held back until its end, so that each is made once and together with others:
 /// a parcel touched by several events of a batch is written once with all of their history indexes; new
-/// parcels and event summaries go in multi-row inserts; and existing parcels are updated in id order, so
-/// that neighbouring rows share pages. Reads of the open transaction's parcels are answered from memory by
-/// the cache that holds this (`DomainCache`), never from the tables, until `write(to:)`.
+/// parcels and (in a scratch database) event summaries go in multi-row inserts; and existing parcels are
+/// updated in id order, so that neighbouring rows share pages. Reads of the open transaction's parcels are
+/// answered from memory by the cache that holds this (`DomainCache`), never from the tables, until
+/// `write(to:)`. Its summaries answer for events whose entries the transaction has not written yet.
 struct PendingWrites {
     /// Summaries, in index order.
     private var summaries: [(index: UInt64, summary: EventSummary)] = []
@@ -375,7 +431,7 @@ struct PendingWrites {
             }
             guard connection.changes == 1 else { throw StoreError("parcel \(id) was to be updated but has no row") }
         }
-        try tables.insert(summaries: summaries)
+        if case .table = tables.summaries { try tables.insert(summaries: summaries) }
         parcels.removeAll(keepingCapacity: true)
         summaries.removeAll(keepingCapacity: true)
     }
@@ -417,9 +473,9 @@ public final class ScratchDomain {
         path = NSTemporaryDirectory() + "/custody-state-\(getpid())-\(UUID().uuidString).sqlite"
         let connection = try SQLiteConnection(path: path, create: true)
         try connection.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384;")
-        try connection.execute(DomainTables.schema)
+        try connection.execute(DomainTables.scratchSchema)
         try connection.execute("BEGIN")
-        tables = DomainTables(connection: connection)
+        tables = DomainTables(connection: connection, summaries: .table)
     }
 
     /// Commits what was written so far (bounds the scratch transaction).

@@ -12,7 +12,8 @@ public final class LogStore: Sendable {
     /// are when opened read-only. 2: transfers and certificates record their closing (`custody.cancel`,
     /// `custody.reject`, `kp.return`). 3: repeats are found through `event_keys`, clustered by time (see
     /// `LogStore.eventKeysSchema`), and a parcel's history is a column of its row (`parcel_events` is gone).
-    static let schemaVersion = 3
+    /// 4: an event's type and signer are read from its entry (`event_summaries` is gone).
+    static let schemaVersion = 4
 
     /// Finds a repeated event. Keyed by the event's own `occurredAt` (milliseconds) before its id, so that
     /// new keys land at the end of the index, where a batch's inserts share a few pages, instead of at
@@ -121,6 +122,9 @@ public final class LogStore: Sendable {
                 try? db.execute("ROLLBACK")
                 throw error
             }
+        }
+        if version < 4 {
+            try db.execute("BEGIN; \(DomainTables.migrationToVersion4) PRAGMA user_version = 4; COMMIT;")
         }
     }
 

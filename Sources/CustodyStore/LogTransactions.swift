@@ -96,7 +96,7 @@ public class LogQueries: MerkleNodeReader {
     }
 
     /// The custody state tables, read (and in a write transaction, written) in this transaction.
-    public var domain: DomainTables { DomainTables(connection: connection) }
+    public var domain: DomainTables { DomainTables(connection: connection, summaries: .logEntries) }
 }
 
 /// Reads inside one snapshot.

@@ -174,6 +174,36 @@ struct ClosingRulesTests {
         #expect(after.treeSize == 24)
     }
 
+    @Test("a version 3 database loses its table of event summaries when opened for writing; types and signers come from the entries")
+    func versionThreeDatabase() async throws {
+        let s = try await Story.run()
+        let parcel = "BW-JW-t1-0001-A"
+        let history = try s.log.ledger.store.read { try $0.domain.history(ofParcel: parcel) }
+        #expect(history.count >= 5)
+        for (index, summary) in history {
+            let envelope = try EventEnvelope.parse(try s.log.ledger.entry(at: index).leafInput)
+            #expect(summary == EventSummary(type: envelope.type, signer: envelope.signer))
+        }
+        await s.log.ledger.close()
+        let raw = RawDatabase(path: s.log.directory.databasePath)
+        raw.exec("""
+            CREATE TABLE event_summaries (idx INTEGER PRIMARY KEY, type TEXT NOT NULL, signer TEXT NOT NULL);
+            INSERT INTO event_summaries VALUES (0, 'genesis', 'registrar'); PRAGMA user_version = 3;
+            """)
+        raw.close()
+        let reopened = try await TestLog.open(path: s.log.directory.path)
+        #expect(try reopened.ledger.store.read { try $0.domain.history(ofParcel: parcel) }.map(\.summary) == history.map(\.summary))
+        await reopened.ledger.close()
+        let check = RawDatabase(path: reopened.directory.databasePath)
+        #expect(String(decoding: check.blob("SELECT CAST(count(*) AS TEXT) FROM sqlite_master WHERE name = 'event_summaries'"),
+                       as: UTF8.self) == "0")
+        #expect(String(decoding: check.blob("SELECT CAST(user_version AS TEXT) FROM pragma_user_version"), as: UTF8.self) == "4")
+        check.close()
+        let report = try await LogAuditor(source: DatabaseAuditSource(path: copyDatabase(reopened.directory)),
+                                          options: AuditOptions(logKey: reopened.ledger.signer.verifier)).run()
+        #expect(report.treeSize == reopened.ledger.treeSize)
+    }
+
     @Test("a version 2 database gets its event-key index when opened for writing, and repeats of earlier events still get their original index")
     func versionTwoDatabase() async throws {
         let s = try await Story.run()

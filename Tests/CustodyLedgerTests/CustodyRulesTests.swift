@@ -249,7 +249,7 @@ struct CustodyRulesTests {
         #expect(single.error?.rule == "key.unknown")
     }
 
-    @Test("a correction of an event in the same batch sees that event: the batch's summaries are written together at its end")
+    @Test("a correction of an event in the same batch sees that event, whose entry the batch writes only at its end")
     func correctionInSameBatch() async throws {
         let s = try await Story.run()
         let debswana = s.chain.parties["debswana"]!, antwerp = s.chain.parties["antwerp"]!

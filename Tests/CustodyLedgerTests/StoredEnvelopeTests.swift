@@ -1,10 +1,12 @@
 import CustodyCrypto
+import CustodyDomain
 import CustodyLog
 import CustodyModel
 import Foundation
 import Testing
 
 @testable import CustodyLedger
+@testable import CustodyStore
 
 /// The audit's fast path reads stored envelopes by position (`StoredEnvelope`) instead of parsing them. It must
 /// agree with `EventEnvelope.parse` on every envelope it reads, and leave everything else to it.
@@ -107,6 +109,18 @@ struct StoredEnvelopeTests {
                 }
             }
         }
+    }
+
+    @Test("a log database reads an event's type and signer from its stored envelope, in place or parsed")
+    func summariesFromEntries() throws {
+        let key = SigningKey.generate()
+        let accented = try EventEnvelope.sign(body: TestLog.body("site.register", signer: "trader", extra: [("name", .string("Société"))]),
+                                              with: key)
+        for envelope in try Self.envelopes() + [accented] {
+            #expect(DomainTables.summary(ofEnvelope: envelope.leafInput) == EventSummary(type: envelope.type, signer: envelope.signer))
+        }
+        #expect(DomainTables.summary(ofEnvelope: Array(#"{"body":{"type":"x"},"keyId":"k","signature":"s"}"#.utf8)) == nil)
+        #expect(DomainTables.summary(ofEnvelope: Array("not json".utf8)) == nil)
     }
 
     @Test("the audit's check stage refuses stored bytes that are not canonical, on either path")

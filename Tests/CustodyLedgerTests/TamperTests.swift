@@ -215,8 +215,8 @@ struct TamperTests {
         let f = try await TamperFixture.make()
         let changed = try await f.audit { $0.exec("UPDATE participants SET legal_name = legal_name || ' Ltd' WHERE id = (SELECT MAX(id) FROM participants)") }
         #expect(changed?.reason.contains("participants table differs") == true)
-        let deleted = try await f.audit { $0.exec("DELETE FROM event_summaries WHERE idx = 3") }
-        #expect(deleted?.reason.contains("event_summaries table differs") == true)
+        let deleted = try await f.audit { $0.exec("DELETE FROM sites WHERE id = (SELECT MIN(id) FROM sites)") }
+        #expect(deleted?.reason.contains("sites table differs") == true)
         let added = try await f.audit { $0.exec("INSERT INTO meta (key, value) VALUES ('zz', 'planted')") }
         #expect(added?.reason.contains("meta table differs") == true)
         // The index that finds repeats: a flipped byte of an id, a moved time.
