@@ -289,18 +289,12 @@ struct Replay {
     static func check(_ chunk: [LogEntry], keys: [String: [UInt8]], custodyRules: Bool) async -> [Checked] {
         await ParallelVerifier.mapAsync(chunk) { entry -> Checked in
             let leafHash = Merkle.leafHash(entry.leafInput)
-            let event: Event
-            if let stored = StoredEnvelope(entry.leafInput) {
-                let canonicalBody = Array(entry.leafInput[stored.bodyRange])
-                var body: BodyReader?
-                if custodyRules || CustodyRules.registersKeys(index: entry.index, type: stored.type) {
-                    body = BodyReader(stored.body)
-                }
-                event = Event(canonicalBody: canonicalBody, eventID: SHA256.hash(canonicalBody), keyID: stored.keyID,
-                              signature: stored.signature, type: stored.type, signer: stored.signer,
-                              occurredAt: stored.occurredAt, body: body, custodyRules: custodyRules)
+            // The envelopes a log holds are read in place (`EventEnvelope(canonical:)`); anything else is parsed,
+            // and must then still be exactly the canonical form.
+            let envelope: EventEnvelope
+            if let inPlace = EventEnvelope(canonical: entry.leafInput) {
+                envelope = inPlace
             } else {
-                let envelope: EventEnvelope
                 do { envelope = try EventEnvelope.parse(entry.leafInput) } catch {
                     return Checked(event: nil, error: "stored bytes are not a valid envelope: \(error)", check: .invalid,
                                    leafHash: leafHash)
@@ -308,11 +302,12 @@ struct Replay {
                 guard envelope.leafInput == entry.leafInput else {
                     return Checked(event: nil, error: "stored bytes are not in canonical form", check: .invalid, leafHash: leafHash)
                 }
-                event = Event(canonicalBody: envelope.canonicalBody, eventID: envelope.eventID, keyID: envelope.keyID,
-                              signature: envelope.signature, type: envelope.type, signer: envelope.signer,
-                              occurredAt: RFC3339.millis(envelope.occurredAt) ?? 0, body: envelope.bodyReader,
-                              custodyRules: custodyRules)
             }
+            let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: envelope.type)
+            let event = Event(canonicalBody: envelope.canonicalBody, eventID: envelope.eventID, keyID: envelope.keyID,
+                              signature: envelope.signature, type: envelope.type, signer: envelope.signer,
+                              occurredAt: RFC3339.millis(envelope.occurredAt) ?? 0, body: evaluated ? envelope.bodyReader : nil,
+                              custodyRules: custodyRules)
             guard let raw = keys[event.keyID] else {
                 return Checked(event: event, error: nil, check: .deferred, leafHash: leafHash)
             }

@@ -110,7 +110,7 @@ enum HTTPLoad {
         let refused = Array(String(decoding: envelope.leafInput, as: UTF8.self)
             .replacingOccurrences(of: envelope.keyID, with: envelope.keyID.uppercased()).utf8)
         return [("HTTP floor, GET /healthz", "GET", "/healthz", nil, 200),
-                ("HTTP floor, POST /v1/events refused at parsing", "POST", "/v1/events", refused, 400)]
+                ("HTTP floor, POST /v1/events refused while parsing", "POST", "/v1/events", refused, 400)]
     }
 
     /// Checks one response: status 200, and for a batch every item accepted and none a duplicate.
