@@ -96,6 +96,9 @@ public struct LogAuditor: Sendable {
         self.options = options
     }
 
+    /// Chunks fetched and checked ahead of the fold (see `run`).
+    static let chunksAhead = 2
+
     /// The next chunk of entries from `start`, asking the source until it has them all.
     private func fetch(from start: UInt64, size: UInt64) async throws -> [LogEntry] {
         var chunk: [LogEntry] = []
@@ -146,12 +149,12 @@ public struct LogAuditor: Sendable {
         var replay = try Replay(verifier: verifier, store: source.store, since: since, rules: options.rules,
                                 custodyRules: options.custodyRules)
         let size = checkpoint.size
-        // A pipeline: while this task folds chunk k (one core), chunk k+1 is fetched and checked (each envelope
-        // shown canonical and read, its signature and leaf hash computed; see `Replay.check`) on the other cores. Chunk k+1 is checked
-        // with the keys known before chunk k; an event signed by a key registered in chunk k is verified by
-        // the fold itself. The fetch is part of the next chunk's task, so no core waits on the read.
-        var next: UInt64 = 0
-        var checking: Task<(chunk: [LogEntry], checked: [Replay.Checked]), any Error>?
+        // A pipeline: while this task folds chunk k (one core), chunks k+1 and k+2 are fetched and checked (each
+        // envelope shown canonical and read, its signature and leaf hash computed; see `Replay.check`) on the
+        // other cores. Two chunks ahead, not one: a fold that runs long (a chunk of events that touch many
+        // parcels) or a fetch (serial, before its chunk's checks) then no longer leaves a core idle. A chunk
+        // is checked with the keys known when it was started; an event signed by a key registered since is
+        // verified by the fold itself.
         let custodyRules = options.custodyRules
         func checkNext(from start: UInt64, keys: [String: [UInt8]]) -> Task<(chunk: [LogEntry], checked: [Replay.Checked]), any Error> {
             Task {
@@ -159,20 +162,27 @@ public struct LogAuditor: Sendable {
                 return (chunk, await Replay.check(chunk, keys: keys, custodyRules: custodyRules))
             }
         }
-        if size > 0 {
-            checking = checkNext(from: 0, keys: replay.keys)
+        var next: UInt64 = 0
+        /// The first entry not yet handed to a checking task.
+        var started: UInt64 = 0
+        var checking: [Task<(chunk: [LogEntry], checked: [Replay.Checked]), any Error>] = []
+        func startChecks() {
+            while checking.count < Self.chunksAhead, started < size {
+                checking.append(checkNext(from: started, keys: replay.keys))
+                started = min(size, started + UInt64(options.chunkSize))
+            }
         }
-        while let current = checking {
-            let (chunk, checked) = try await current.value
-            let following = next + UInt64(chunk.count)
-            checking = following < size ? checkNext(from: following, keys: replay.keys) : nil
+        startChecks()
+        while !checking.isEmpty {
+            let (chunk, checked) = try await checking.removeFirst().value
+            startChecks()
             do {
                 try replay.fold(chunk, checked: checked, expectedStart: next)
             } catch {
-                checking?.cancel()
+                for task in checking { task.cancel() }
                 throw error
             }
-            next = following
+            next += UInt64(chunk.count)
             options.progress?(next, size)
         }
         if size == 0 {

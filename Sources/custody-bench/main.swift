@@ -1,3 +1,4 @@
+import CustodyServer
 import Foundation
 import Logging
 
@@ -5,9 +6,10 @@ import Logging
 // Markdown report (see BENCHMARKS.md); `custody-bench projections` measures provenance, status and rebuilds. `replay-child` and `idle-child` are internal subcommands: the
 // benchmark re-executes itself to measure a replay's peak memory in a process of its own.
 
-// Warnings only, and never on stdout, which carries the report.
+// Warnings only, and never on stdout, which carries the report. The daemon's own handler (`custodyd`'s
+// default, JSON lines), so that the measured server spends on logging what a deployed one does.
 LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardError(label: label)
+    var handler = JSONLogHandler(label: label)
     handler.logLevel = .warning
     return handler
 }

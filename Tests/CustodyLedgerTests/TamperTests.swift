@@ -107,6 +107,31 @@ struct TamperTests {
         #expect(failure?.index == 41)
     }
 
+    /// The audit checks chunks of entries ahead of its fold with the keys known when each chunk started; an
+    /// entry signed under a key registered after that is verified by the fold. Chunks of 3: the registration
+    /// is entry 1, so the forged entry's chunk starts before it (distances 1 to 7), or after (10).
+    @Test("an entry whose signature fails under a key registered just before it is caught at its index",
+          arguments: [1, 2, 4, 7, 10])
+    func badSignatureUnderNewKey(distance: Int) async throws {
+        let log = try await TestLog.open()
+        let key = try await log.register("late")
+        for n in 0..<(distance - 1) { _ = try await log.ledger.submit(try TestLog.event("late", key: key, n)).get() }
+        // An envelope of the registered key with the signature of another of its events: canonical, and wrong.
+        let forged = try TestLog.event("late", key: key, 1_000)
+        let other = try TestLog.event("late", key: key, 1_001)
+        let input = Array(String(decoding: forged.leafInput, as: UTF8.self)
+            .replacingOccurrences(of: Base64.encode(forged.signature), with: Base64.encode(other.signature)).utf8)
+        #expect(input != forged.leafInput)
+        let signer = log.ledger.signer
+        await log.ledger.close()
+        let index = try appendWithLogKey(input, eventID: forged.eventID, occurredAt: forged.occurredAt,
+                                         to: log.directory.databasePath, signer: signer)
+        #expect(index == UInt64(1 + distance))
+        let failure = await auditFile(log.directory.databasePath, logKey: signer.verifier)
+        #expect(failure?.index == index)
+        #expect(failure?.reason.contains("signature") == true)
+    }
+
     @Test("an event logged twice, by an operator holding the log's key, is caught at its second index", arguments: [3, 2048])
     func repeatedEvent(chunkSize: Int) async throws {
         let log = try await TestLog.open()
