@@ -8,17 +8,7 @@ extension RuleContext {
             throw RuleViolation("kp.exporter-country", .forbidden, "exporter \(exporter.id) is based in \(exporter.country), not \(exporting)",
                                 pointer: "/body/exportingCountry", logIndex: exporter.registeredAt)
         }
-        let importerID = try body.participantID("importer")
-        let importer = try participant(importerID, pointer: "/body/importer")
-        guard importer.has(.importer), importer.country == importing else {
-            throw RuleViolation("kp.importer", .conflict, "\(importerID) is not an importer in \(importing)", pointer: "/body/importer",
-                                logIndex: importer.registeredAt)
-        }
-        let issued = try body.date("issuedOn")
-        let expires = try body.date("expiresOn")
-        guard expires > issued else {
-            throw RuleViolation("kp.dates", .invalid, "expiresOn must be after issuedOn", pointer: "/body/expiresOn")
-        }
+        let (importerID, issued, expires) = try importerAndDates(importing: importing)
         _ = try body.commitment("valueCommitment")
         let ids = try body.ids("parcels")
         var parcels: [Parcel] = []
@@ -193,17 +183,7 @@ extension RuleContext {
         guard origin == "mixed" || Identifiers.isCountry(origin) else {
             throw RuleViolation("kp.origin", .invalid, "origin must be an ISO 3166-1 alpha-2 country or \"mixed\"", pointer: "/body/origin")
         }
-        let importerID = try body.participantID("importer")
-        let importer = try participant(importerID, pointer: "/body/importer")
-        guard importer.has(.importer), importer.country == importing else {
-            throw RuleViolation("kp.importer", .conflict, "\(importerID) is not an importer in \(importing)", pointer: "/body/importer",
-                                logIndex: importer.registeredAt)
-        }
-        let issued = try body.date("issuedOn")
-        let expires = try body.date("expiresOn")
-        guard expires > issued else {
-            throw RuleViolation("kp.dates", .invalid, "expiresOn must be after issuedOn", pointer: "/body/expiresOn")
-        }
+        let (importerID, issued, expires) = try importerAndDates(importing: importing)
         let received = try body.date("receivedOn")
         guard received <= expires else {
             throw RuleViolation("kp.expired", .conflict, "certificate \(number) expired on \(expires)", pointer: "/body/receivedOn")
@@ -230,5 +210,24 @@ extension RuleContext {
         changes.append(.certificate(Certificate(number: number, exportingCountry: exporting, importingCountry: importing,
                                                 exporter: "", importer: importerID, parcels: ids, carats: carats,
                                                 issuedOn: issued, expiresOn: expires, exportedAt: index, validatedAt: index, importedAt: index)))
+    }
+}
+
+extension RuleContext {
+    /// A certificate's importer, who must be a registered importer in the importing country, and its dates,
+    /// the expiry after the issue: what an export and an import from outside the log both state.
+    func importerAndDates(importing: String) throws -> (importer: String, issued: String, expires: String) {
+        let importerID = try body.participantID("importer")
+        let importer = try participant(importerID, pointer: "/body/importer")
+        guard importer.has(.importer), importer.country == importing else {
+            throw RuleViolation("kp.importer", .conflict, "\(importerID) is not an importer in \(importing)", pointer: "/body/importer",
+                                logIndex: importer.registeredAt)
+        }
+        let issued = try body.date("issuedOn")
+        let expires = try body.date("expiresOn")
+        guard expires > issued else {
+            throw RuleViolation("kp.dates", .invalid, "expiresOn must be after issuedOn", pointer: "/body/expiresOn")
+        }
+        return (importerID, issued, expires)
     }
 }

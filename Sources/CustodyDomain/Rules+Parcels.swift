@@ -65,10 +65,7 @@ extension RuleContext {
     mutating func accept() throws {
         _ = try signer()
         var t = try namedTransfer()
-        guard t.receiver == facts.signer else {
-            throw RuleViolation("custody.receiver", .forbidden, "the transfer at \(t.index) is addressed to \(t.receiver)", pointer: "/body/transfer",
-                                logIndex: t.index)
-        }
+        try requireReceiver(t)
         try requirePending(t)
         try receive(t.parcels, sentAt: t.index, by: facts.signer, pointer: "/body/transfer")
         t.acceptedAt = index
@@ -94,15 +91,20 @@ extension RuleContext {
     mutating func reject() throws {
         _ = try signer()
         var t = try namedTransfer()
-        guard t.receiver == facts.signer else {
-            throw RuleViolation("custody.receiver", .forbidden, "the transfer at \(t.index) is addressed to \(t.receiver)", pointer: "/body/transfer",
-                                logIndex: t.index)
-        }
+        try requireReceiver(t)
         try requirePending(t)
         _ = try reason()
         try receive(t.parcels, sentAt: t.index, by: t.sender, pointer: "/body/transfer")
         t.rejectedAt = index
         changes.append(.transfer(t))
+    }
+
+    /// Only a transfer's receiver accepts or rejects it.
+    func requireReceiver(_ t: Transfer) throws {
+        guard t.receiver == facts.signer else {
+            throw RuleViolation("custody.receiver", .forbidden, "the transfer at \(t.index) is addressed to \(t.receiver)", pointer: "/body/transfer",
+                                logIndex: t.index)
+        }
     }
 
     /// The custody transfer the body's `transfer` names.
