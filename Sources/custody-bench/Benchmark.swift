@@ -36,6 +36,10 @@ struct BenchmarkResults: Sendable {
     /// Requests that do little on the server (`HTTPLoad.floorRequests`): `GET /healthz`, and a POST refused at parsing.
     var httpFloorGet: HTTPAppendOutcome
     var httpFloorPost: HTTPAppendOutcome
+    /// The all-cores verify rate measured again between phases, in order; the first is the raw limits' own.
+    var probes: [VerifyProbe]
+    /// Verifications in each of a probe's three passes.
+    var probeCount: Int
     var totalSeconds: Double
     /// Other processes' use of the machine during each phase.
     var load: [PhaseLoad]
@@ -74,6 +78,14 @@ struct Benchmark {
         let raw = try await monitor.phase("raw limits") {
             try RawLimitBenchmark(scratchDirectory: work, quick: options.quick).run(progress: progress)
         }
+        let rawBench = RawLimitBenchmark(scratchDirectory: work, quick: options.quick)
+        var probes = [VerifyProbe(after: "raw limits (the start of the run)", at: (ContinuousClock.now - started).seconds,
+                                  rate: raw.verifyAllCores)]
+        func probe(after phase: String) async {
+            progress("all-cores verify again, after \(phase)")
+            let rate = await monitor.phase("verify probe, after \(phase)") { rawBench.probeVerifyAllCores() }
+            probes.append(VerifyProbe(after: phase, at: (ContinuousClock.now - started).seconds, rate: rate))
+        }
         let directory = DataDirectory(path: work + "/data")
         var logger = Logger(label: "custody-bench")
         logger.logLevel = .warning
@@ -81,13 +93,17 @@ struct Benchmark {
 
         let fresh = try await freshLog(directory, factory: factory, logger: logger, monitor: monitor, progress: progress)
 
+        await probe(after: "the in-process appends")
+
         let (mixRules, mixNoRules) = try await mixFigures(work: work, logger: logger, monitor: monitor, progress: progress)
 
+        await probe(after: "the event mix")
         progress("replay of the \(Format.grouped(Int(fresh.size)))-entry log in a child process")
         let replaySmall = try await monitor.phase("replay, small log") {
             try await ReplayChild.replay(databasePath: directory.databasePath, scratch: work)
         }
         guard replaySmall.entries == fresh.size else { throw BenchError("the small replay covered \(replaySmall.entries) entries") }
+        await probe(after: "the small replay")
 
         progress("building the \(Format.grouped(options.entries))-entry log")
         let build = try await monitor.phase("building the large log") {
@@ -99,6 +115,7 @@ struct Benchmark {
             try LedgerLoad.inclusionProofs(fresh.ledger, count: options.proofs)
         }
         await fresh.ledger.close()
+        await probe(after: "building the large log and its proofs")
 
         progress("replay of the \(Format.grouped(options.entries))-entry log in a child process")
         let idle = try await ReplayChild.idleBaselineKiB(scratch: work)
@@ -121,8 +138,10 @@ struct Benchmark {
         }
         progress("replay of the \(Format.grouped(options.entries))-entry log again, with the rules")
         let replayLarge = replayFirst.combined(with: try await fullReplay())
+        await probe(after: "the large replays")
 
-        let http = try await httpFigures(directory, factory: factory, logger: logger, monitor: monitor, progress: progress)
+        let http = try await httpFigures(directory, factory: factory, logger: logger, monitor: monitor, progress: progress,
+                                         afterAppends: { await probe(after: "the HTTP appends") })
         let load = monitor.phases + [PhaseLoad(phase: "whole run", from: whole, to: .now(), cores: machine.cores)]
         progress("done")
         return BenchmarkResults(
@@ -134,7 +153,7 @@ struct Benchmark {
             proofTreeSize: UInt64(options.entries), proofs: proofs, httpProofs: http.proofs,
             httpBatch: http.batch, httpSingle: http.single, httpBatchNoRules: http.batchNoRules,
             httpSingleNoRules: http.singleNoRules, httpFloorGet: http.floorGet, httpFloorPost: http.floorPost,
-            totalSeconds: (ContinuousClock.now - started).seconds,
+            probes: probes, probeCount: rawBench.probeCount, totalSeconds: (ContinuousClock.now - started).seconds,
             load: load)
     }
 
@@ -268,7 +287,7 @@ struct Benchmark {
     /// with the custody rules and two without, in the order on, off, off, on, so that the log's growth and any
     /// drift of the machine weigh on both alike.
     private func httpFigures(_ directory: DataDirectory, factory: EventFactory, logger: Logger, monitor: LoadMonitor,
-                             progress: (String) -> Void) async throws -> HTTPFigures {
+                             progress: (String) -> Void, afterAppends: () async -> Void) async throws -> HTTPFigures {
         // Sequence numbers past every event of the build, so nonces stay unique.
         var seq = options.entries
         // The daemon currently running; stopped gracefully (closing its ledger) on every way out.
@@ -323,6 +342,7 @@ struct Benchmark {
             let off2 = try await appends(on: withoutRules, rules: false)
             let daemon = try await restart(rules: true)
             let on2 = try await appends(on: daemon, rules: true)
+            await afterAppends()
             // The HTTP stack's own floor, from the same clients: what single-event appends cannot exceed.
             var floors: [HTTPAppendOutcome] = []
             let singles = options.clients * options.perClient

@@ -19,6 +19,14 @@ struct RawLimits: Sendable {
     var sqliteSingleCommits: Double
 }
 
+/// The all-cores verify rate measured again at one point of the run, after the phase `after`.
+struct VerifyProbe: Sendable {
+    var after: String
+    /// Seconds since the run started.
+    var at: Double
+    var rate: Double
+}
+
 /// Measures `RawLimits`. Each figure is the median of three passes after a warm-up.
 struct RawLimitBenchmark {
     /// Directory for the scratch SQLite file: the same filesystem as the ledger's, since fsync cost is a
@@ -45,6 +53,17 @@ struct RawLimitBenchmark {
         return RawLimits(verifyOneCore: oneCore, verifyAllCores: allCores, sha256OneCore: sha,
                          sqliteBatchedRows: batched, sqliteSingleCommits: single)
     }
+
+    /// The all-cores verify rate again, in a shorter measurement (median of three passes of a second or so),
+    /// between the ledger's phases: this VM's speed drifts over a run, by a fifth and more, so a ratio to the
+    /// one rate measured at the start carries that drift too (see `VerifyProbe`).
+    func probeVerifyAllCores() -> Double {
+        let samples = SignedSamples(count: 256, messageSize: Self.messageSize)
+        return median((0..<Self.passes).map { _ in verifyAllCores(samples, count: probeCount) })
+    }
+
+    /// Verifications in each pass of `probeVerifyAllCores`.
+    var probeCount: Int { quick ? 8_000 : 24_000 }
 
     // MARK: libsodium
 
