@@ -167,7 +167,11 @@ public struct LogAuditor: Sendable {
         var started: UInt64 = 0
         var checking: [Task<(chunk: [LogEntry], checked: [Replay.Checked]), any Error>] = []
         func startChecks() {
-            while checking.count < Self.chunksAhead, started < size {
+            // One chunk ahead until the first fold: the keys it registers (genesis, the first participants) are
+            // what the chunks after it are checked with; a chunk started before them leaves its signatures to
+            // the fold, one core.
+            let ahead = next == 0 ? 1 : Self.chunksAhead
+            while checking.count < ahead, started < size {
                 checking.append(checkNext(from: started, keys: replay.keys))
                 started = min(size, started + UInt64(options.chunkSize))
             }
