@@ -36,7 +36,9 @@ struct BenchmarkResults: Sendable {
     /// Requests that do little on the server (`HTTPLoad.floorRequests`): `GET /healthz`, and a POST refused at parsing.
     var httpFloorGet: HTTPAppendOutcome
     var httpFloorPost: HTTPAppendOutcome
-    /// The all-cores verify rate measured again between phases, in order; the first is the raw limits' own.
+    /// The all-cores verify rate measured again between phases, in order: the raw limits' own, then after the
+    /// in-process appends, the event mix, the small replay, the build and its proofs, the large replays, and
+    /// the HTTP appends (`Report` pairs each phase with the probes on either side of it by this order).
     var probes: [VerifyProbe]
     /// Verifications in each of a probe's three passes.
     var probeCount: Int
@@ -75,10 +77,8 @@ struct Benchmark {
         let machine = Machine.describe(workDirectory: work)
         let monitor = LoadMonitor()
         let whole = LoadSnapshot.now()
-        let raw = try await monitor.phase("raw limits") {
-            try RawLimitBenchmark(scratchDirectory: work, quick: options.quick).run(progress: progress)
-        }
         let rawBench = RawLimitBenchmark(scratchDirectory: work, quick: options.quick)
+        let raw = try await monitor.phase("raw limits") { try rawBench.run(progress: progress) }
         var probes = [VerifyProbe(after: "raw limits (the start of the run)", at: (ContinuousClock.now - started).seconds,
                                   rate: raw.verifyAllCores)]
         func probe(after phase: String) async {
