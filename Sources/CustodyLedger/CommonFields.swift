@@ -7,6 +7,8 @@ struct CommonFields {
     let schemaVersion: Int64
     let signer: String
     let occurredAt: String
+    /// `occurredAt` in milliseconds since the Unix epoch.
+    let occurredAtMillis: Int64
     let nonce: String
 
     init(_ body: JSONObject) throws(LedgerError) {
@@ -24,10 +26,11 @@ struct CommonFields {
             throw LedgerError(.invalidEvent, "signer \"\(signer)\" is not a valid participant id", pointer: "/body/signer")
         }
         occurredAt = try body.requiredString("occurredAt")
-        guard RFC3339.millis(occurredAt) != nil else {
+        guard let millis = RFC3339.millis(occurredAt) else {
             throw LedgerError(.invalidEvent, "occurredAt \"\(occurredAt)\" is not an RFC 3339 UTC time like 2026-11-29T10:00:00Z",
                               pointer: "/body/occurredAt")
         }
+        occurredAtMillis = millis
         nonce = try body.requiredString("nonce")
         guard (8...128).contains(nonce.unicodeScalars.count) else {
             throw LedgerError(.invalidEvent, "nonce must be 8 to 128 characters (Unicode code points)", pointer: "/body/nonce")

@@ -5,7 +5,7 @@ extension EventEnvelope {
     /// The event as the custody rules see it, were it appended at `index` at `loggedAt`.
     public func facts(index: UInt64, loggedAt: Int64) -> EventFacts {
         EventFacts(index: index, loggedAt: loggedAt, type: type, signer: signer, keyID: keyID,
-                   occurredAt: RFC3339.millis(occurredAt) ?? 0, body: bodyReader)
+                   occurredAt: occurredAtMillis, body: bodyReader)
     }
 }
 

@@ -26,6 +26,8 @@ public final class EventEnvelope: Sendable {
     public let signer: String
     /// Common field `occurredAt`.
     public let occurredAt: String
+    /// `occurredAt` in milliseconds since the Unix epoch, as read when the envelope was checked.
+    public let occurredAtMillis: Int64
 
     /// The event body as a tree (built from the bytes when the envelope was read in place).
     public var body: JSONObject { bodyReader.object }
@@ -75,6 +77,7 @@ public final class EventEnvelope: Sendable {
         type = stored.type
         signer = stored.signer
         occurredAt = stored.occurredAtText
+        occurredAtMillis = stored.occurredAt
     }
 
     /// Checks an envelope already parsed as JSON.
@@ -110,6 +113,7 @@ public final class EventEnvelope: Sendable {
         type = common.type
         signer = common.signer
         occurredAt = common.occurredAt
+        occurredAtMillis = common.occurredAtMillis
     }
 
     /// Strict JSON parsing with the parser's error mapped to a problem.

@@ -217,7 +217,7 @@ struct PreparedEvent: Sendable {
     /// The bytes stored in the log and their RFC 9162 leaf hash (empty for a bad signature: never stored).
     let leafInput: [UInt8]
     let leafHash: [UInt8]
-    /// `occurredAt` in milliseconds (0 when unreadable: the rules refuse it then).
+    /// `occurredAt` in milliseconds (every envelope has a valid one: parsing checks it).
     let occurredAt: Int64
     /// The rules' stateless first step, taken here off the sequencer; nil when the ledger runs without the rules.
     let catalogued: CatalogueVerdict?
@@ -236,7 +236,7 @@ struct PreparedEvent: Sendable {
             leafInput = envelope.leafInput
             leafHash = Merkle.leafHash(leafInput)
         }
-        occurredAt = RFC3339.millis(envelope.occurredAt) ?? 0
+        occurredAt = envelope.occurredAtMillis
         catalogued = rules && check != .invalid ? CustodyRules.catalogue(type: envelope.type, body: envelope.bodyReader) : nil
     }
 }

@@ -320,7 +320,7 @@ struct Replay {
             let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: envelope.type)
             let event = Event(canonicalBody: envelope.canonicalBody, eventID: envelope.eventID, keyID: envelope.keyID,
                               signature: envelope.signature, type: envelope.type, signer: envelope.signer,
-                              occurredAt: RFC3339.millis(envelope.occurredAt) ?? 0, body: evaluated ? envelope.bodyReader : nil,
+                              occurredAt: envelope.occurredAtMillis, body: evaluated ? envelope.bodyReader : nil,
                               custodyRules: custodyRules)
             guard let raw = keys[event.keyID] else {
                 return Checked(event: event, error: nil, check: .deferred, leafHash: leafHash)

@@ -18,7 +18,7 @@ extension Ledger {
     /// thread. Throws only when the body as a whole is unusable (not JSON, or an empty or oversized batch).
     public func submit(body bytes: [UInt8]) async throws(LedgerError) -> SubmissionOutcome {
         let keys = publishedKeys, rules = enforcesRules
-        guard bytes.first(where: { !Self.isJSONSpace($0) }) == UInt8(ascii: "[") else {
+        guard bytes.first(where: { !JSONParser.isWhitespace($0) }) == UInt8(ascii: "[") else {
             let envelope: EventEnvelope
             do { envelope = try EventEnvelope.parse(bytes) } catch { return .single(.failure(error)) }
             guard isAccepting else { return .single(.failure(LedgerError(.shuttingDown, "the ledger is shutting down"))) }
@@ -46,8 +46,6 @@ extension Ledger {
             }
         })
     }
-
-    private static func isJSONSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 }
 
 /// A batch request body: a JSON array of envelopes, each of which stands or falls alone.

@@ -32,11 +32,10 @@ public enum JSONArraySplitter {
         }
     }
 
-    private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 
     private static func skipSpace(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         var i = start
-        while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+        while i < bytes.count, JSONParser.isWhitespace(bytes[i]) { i += 1 }
         return i
     }
 
@@ -65,7 +64,7 @@ public enum JSONArraySplitter {
             return stringEnd(bytes, from: i)
         default:
             // A number or a literal: up to the next separator.
-            while i < bytes.count, !isSpace(bytes[i]), bytes[i] != UInt8(ascii: ","), bytes[i] != UInt8(ascii: "]") { i += 1 }
+            while i < bytes.count, !JSONParser.isWhitespace(bytes[i]), bytes[i] != UInt8(ascii: ","), bytes[i] != UInt8(ascii: "]") { i += 1 }
             return i
         }
     }

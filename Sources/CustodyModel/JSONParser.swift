@@ -217,6 +217,14 @@ struct ValueBuilder: ParseSink {
     mutating func finish() -> JSONValue { values.removeLast() }
 }
 
+extension JSONParser {
+    /// Whether `b` is JSON whitespace (RFC 8259: space, tab, line feed, carriage return).
+    @inline(__always)
+    public static func isWhitespace(_ b: UInt8) -> Bool {
+        b == ASCII.space || b == ASCII.lf || b == ASCII.cr || b == ASCII.tab
+    }
+}
+
 // MARK: - Grammar
 
 private enum ASCII {
@@ -293,7 +301,7 @@ struct ParserCore<Sink: ParseSink> {
     mutating func skipWhitespace() {
         while pos < end {
             let b = base[pos]
-            guard b == ASCII.space || b == ASCII.lf || b == ASCII.cr || b == ASCII.tab else { return }
+            guard JSONParser.isWhitespace(b) else { return }
             pos += 1
         }
     }

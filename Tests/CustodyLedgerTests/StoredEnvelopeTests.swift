@@ -25,13 +25,13 @@ struct StoredEnvelopeTests {
 
     /// The fields both readers give.
     func fields(_ e: EventEnvelope) -> [String] {
-        [Hex.encode(e.canonicalBody), e.keyID, Hex.encode(e.signature), e.type, e.signer, "\(RFC3339.millis(e.occurredAt)!)"]
+        [Hex.encode(e.canonicalBody), e.keyID, Hex.encode(e.signature), e.type, e.signer, "\(e.occurredAtMillis)"]
     }
 
     /// Everything an envelope gives its users, body included.
     static func described(_ e: EventEnvelope) -> [String] {
         [Hex.encode(e.canonicalBody), Hex.encode(e.eventID), e.keyID, Hex.encode(e.signature), e.type, e.signer, e.occurredAt,
-         String(decoding: CanonicalJSON.encode(.object(e.body)), as: UTF8.self), String(decoding: e.leafInput, as: UTF8.self)]
+         "\(e.occurredAtMillis)", String(decoding: CanonicalJSON.encode(.object(e.body)), as: UTF8.self), String(decoding: e.leafInput, as: UTF8.self)]
     }
 
     /// The full parse alone, without the fast path `EventEnvelope.parse(_:)` takes first.
