@@ -208,9 +208,11 @@ struct RuleContext<State: DomainState> {
     /// Outputs of a split, mix or transformation: `{<idKey>, carats, stones?}` with new, distinct ids.
     func outputs(_ readers: [BodyReader], idKey: String, stonesKey: String?) throws -> [(id: String, carats: Int64, stones: Int64)] {
         var out: [(String, Int64, Int64)] = []
+        // A set, not a search of `out`: a batch may list thousands of outputs, and this runs on the sequencer.
+        var ids = Set<String>()
         for r in readers {
             let id = try r.id(idKey)
-            guard !out.contains(where: { $0.0 == id }) else {
+            guard ids.insert(id).inserted else {
                 throw RuleViolation("parcel.exists", .invalid, "output id \(id) is listed twice", pointer: r.pointer(idKey))
             }
             try requireNewParcel(id, pointer: r.pointer(idKey))
@@ -220,4 +222,21 @@ struct RuleContext<State: DomainState> {
         }
         return out
     }
+
+    /// The total of weights in points or of stone counts, each at most 2^53−1, or nil past 2^53−1: no parcel
+    /// weighs or holds that much, and summing on could overflow `Int64`, which traps (an event listing a
+    /// thousand outputs of the largest weight would stop the sequencer).
+    func total(_ values: some Sequence<Int64>) -> Int64? {
+        var sum: Int64 = 0
+        for value in values {
+            sum += value
+            guard sum <= JSONValue.maxSafeInteger else { return nil }
+        }
+        return sum
+    }
+}
+
+/// A total from `RuleContext.total` for a message: its value, or that it is past the largest weight.
+func describe(total: Int64?) -> String {
+    total.map(String.init) ?? "more than \(JSONValue.maxSafeInteger)"
 }

@@ -20,9 +20,10 @@ extension RuleContext {
             parcels.append(p)
         }
         let carats = try body.integer("carats", in: 1...9_007_199_254_740_991)
-        let sum = parcels.reduce(0) { $0 + $1.carats }
+        let sum = total(parcels.lazy.map(\.carats))
         guard carats == sum else {
-            throw RuleViolation("kp.carats", .conflict, "certificate states \(carats) points; its parcels weigh \(sum)", pointer: "/body/carats")
+            throw RuleViolation("kp.carats", .conflict, "certificate states \(carats) points; its parcels weigh \(describe(total: sum))",
+                                pointer: "/body/carats")
         }
         for var p in parcels {
             p.status = .inTransit
@@ -190,22 +191,25 @@ extension RuleContext {
         }
         _ = try body.commitment("valueCommitment")
         var ids: [String] = []
-        var sum: Int64 = 0
+        var weights: [Int64] = []
+        var listed = Set<String>()
         for (i, item) in try body.objects("parcels").enumerated() {
             let id = try item.id("parcel")
             try requireNewParcel(id, pointer: "/body/parcels/\(i)/parcel")
-            guard !ids.contains(id) else {
+            guard listed.insert(id).inserted else {
                 throw RuleViolation("parcel.duplicate", .invalid, "parcel \(id) is listed twice", pointer: "/body/parcels/\(i)/parcel")
             }
             let carats = try item.integer("carats", in: 1...9_007_199_254_740_991)
             let stones = try item.integer("stones", in: 1...9_007_199_254_740_991)
             ids.append(id)
-            sum += carats
+            weights.append(carats)
             create(id, form: .rough, carats: carats, stones: stones, custodian: importerID)
         }
         let carats = try body.integer("carats", in: 1...9_007_199_254_740_991)
+        let sum = total(weights)
         guard carats == sum else {
-            throw RuleViolation("kp.carats", .conflict, "certificate states \(carats) points; its parcels weigh \(sum)", pointer: "/body/carats")
+            throw RuleViolation("kp.carats", .conflict, "certificate states \(carats) points; its parcels weigh \(describe(total: sum))",
+                                pointer: "/body/carats")
         }
         changes.append(.certificate(Certificate(number: number, exportingCountry: exporting, importingCountry: importing,
                                                 exporter: "", importer: importerID, parcels: ids, carats: carats,

@@ -157,14 +157,15 @@ extension RuleContext {
         _ = try signer(.trader, .exporter, .importer, .manufacturer, .miner)
         var input = try usableParcel(try body.id("parcel"), pointer: "/body/parcel")
         let outs = try outputs(try body.objects("outputs", minimum: 2), idKey: "parcel", stonesKey: "stones")
-        let carats = outs.reduce(0) { $0 + $1.carats }
-        let stones = outs.reduce(0) { $0 + $1.stones }
+        let carats = total(outs.lazy.map(\.carats))
+        let stones = total(outs.lazy.map(\.stones))
         guard carats == input.carats else {
-            throw RuleViolation("mass-balance.split", .conflict, "outputs weigh \(carats) points; parcel \(input.id) weighs \(input.carats)",
+            throw RuleViolation("mass-balance.split", .conflict,
+                                "outputs weigh \(describe(total: carats)) points; parcel \(input.id) weighs \(input.carats)",
                                 pointer: "/body/outputs", logIndex: input.lastIndex)
         }
         guard stones == input.stones else {
-            throw RuleViolation("mass-balance.split-stones", .conflict, "outputs hold \(stones) stones; parcel \(input.id) holds \(input.stones)",
+            throw RuleViolation("mass-balance.split-stones", .conflict, "outputs hold \(describe(total: stones)) stones; parcel \(input.id) holds \(input.stones)",
                                 pointer: "/body/outputs", logIndex: input.lastIndex)
         }
         input.status = .consumed
@@ -182,13 +183,15 @@ extension RuleContext {
         }
         let output = try body.object("output")
         let out = try outputs([output], idKey: "parcel", stonesKey: "stones")[0]
-        let carats = inputs.reduce(0) { $0 + $1.carats }
-        let stones = inputs.reduce(0) { $0 + $1.stones }
+        let carats = total(inputs.lazy.map(\.carats))
+        let stones = total(inputs.lazy.map(\.stones))
         guard out.carats == carats else {
-            throw RuleViolation("mass-balance.mix", .conflict, "output weighs \(out.carats) points; inputs weigh \(carats)", pointer: "/body/output/carats")
+            throw RuleViolation("mass-balance.mix", .conflict, "output weighs \(out.carats) points; inputs weigh \(describe(total: carats))",
+                                pointer: "/body/output/carats")
         }
         guard out.stones == stones else {
-            throw RuleViolation("mass-balance.mix-stones", .conflict, "output holds \(out.stones) stones; inputs hold \(stones)", pointer: "/body/output/stones")
+            throw RuleViolation("mass-balance.mix-stones", .conflict, "output holds \(out.stones) stones; inputs hold \(describe(total: stones))",
+                                pointer: "/body/output/stones")
         }
         for var p in inputs {
             p.status = .consumed
@@ -205,9 +208,9 @@ extension RuleContext {
             throw RuleViolation("mass-balance.assort-stones", .conflict, "\(outs.count) stones listed; parcel \(input.id) holds \(input.stones)",
                                 pointer: "/body/stones", logIndex: input.lastIndex)
         }
-        let carats = outs.reduce(0) { $0 + $1.carats }
+        let carats = total(outs.lazy.map(\.carats))
         guard carats == input.carats else {
-            throw RuleViolation("mass-balance.assort", .conflict, "stones weigh \(carats) points; parcel \(input.id) weighs \(input.carats)",
+            throw RuleViolation("mass-balance.assort", .conflict, "stones weigh \(describe(total: carats)) points; parcel \(input.id) weighs \(input.carats)",
                                 pointer: "/body/stones", logIndex: input.lastIndex)
         }
         input.status = .consumed
@@ -222,9 +225,10 @@ extension RuleContext {
             throw RuleViolation("manufacture.rough", .conflict, "parcel \(input.id) is already polished", pointer: "/body/parcel", logIndex: input.createdAt)
         }
         let outs = try outputs(try body.objects("polished"), idKey: "stone", stonesKey: nil)
-        let carats = outs.reduce(0) { $0 + $1.carats }
-        guard carats <= input.carats else {
-            throw RuleViolation("mass-balance.polish", .conflict, "polished weight \(carats) points exceeds the rough's \(input.carats)",
+        let carats = total(outs.lazy.map(\.carats))
+        guard let carats, carats <= input.carats else {
+            throw RuleViolation("mass-balance.polish", .conflict,
+                                "polished weight \(describe(total: carats)) points exceeds the rough's \(input.carats)",
                                 pointer: "/body/polished", logIndex: input.lastIndex)
         }
         let floor = try setting(RuleSettings.polishFloorKey, default: settings.polishFloorPercent)

@@ -131,6 +131,38 @@ struct CustodyRulesTests {
         ])
     }
 
+    @Test("weights and counts that add up past 2^53−1 are refused for their mass balance, and never overflow the sequencer's arithmetic")
+    func totalsPastTheLargestWeight() async throws {
+        let s = try await Story.run()
+        let max = JSONValue.maxSafeInteger
+        // 1,025 outputs of the largest weight: their sum in Int64 would overflow (2^53 × 1,025 > 2^63).
+        func many(_ prefix: String, carats: Int64, stones: Int64) -> JSONValue {
+            .array((0..<1_025).map { lot("\(prefix)\($0)", carats, stones) })
+        }
+        try await s.refused("mass-balance.split", "antwerp", "parcel.split", [
+            ("parcel", .string("BW-JW-t1-0001-B")), ("outputs", many("OVF-C", carats: max, stones: 1)),
+        ])
+        try await s.refused("mass-balance.split-stones", "antwerp", "parcel.split", [
+            ("parcel", .string("BW-JW-t1-0001-B")), ("outputs", .array([lot("OVF-S0", 25_000, max), lot("OVF-S1", 25_000, max)])),
+        ])
+        let polished = JSONValue.array((0..<1_025).map {
+            .object(JSONObject([("stone", .string("OVF-P\($0)")), ("carats", .integer(max))]))
+        })
+        try await s.refused("mass-balance.polish", "surat", "parcel.manufacture", [
+            ("parcel", .string("BW-JW-t1-0001-A-2")), ("polished", polished),
+        ])
+        try await s.refused("kp.carats", "be-kp", "kp.import.external", [
+            ("certificate", .string("AE-2026-OVF1")), ("exportingCountry", .string("AE")), ("importingCountry", .string("BE")),
+            ("exporterName", .string("Gulf Rough Trading DMCC")), ("importer", .string(s.id("antwerp"))), ("origin", .string("mixed")),
+            ("parcels", many("OVF-K", carats: max, stones: 1)), ("carats", .integer(max)), ("valueCommitment", commitment),
+            ("issuedOn", .string("2026-11-20")), ("expiresOn", .string("2027-01-20")), ("receivedOn", .string("2026-11-25")),
+        ])
+        // The ledger still takes events.
+        _ = try await s.submit("antwerp", "parcel.split", [
+            ("parcel", .string("BW-JW-t1-0001-B")), ("outputs", .array([lot("B1", 25_000, 850), lot("B2", 25_000, 850)])),
+        ]).get()
+    }
+
     @Test("ids logged before a restart stay taken after it: the filter of stored ids is loaded when the ledger opens")
     func idsSurviveRestart() async throws {
         let before = try await Story.run()
