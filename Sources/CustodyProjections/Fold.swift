@@ -73,9 +73,12 @@ struct Fold {
                                              declared: false, recordedAt: e.index, share: .one)], at: e.index)
             let volumeKey = "\(siteID)/\(extractedOn.prefix(4))"
             var volume = try w.current(Kind.siteVolume, volumeKey).map { try JSONObject.decode($0.body) } ?? JSONObject()
-            volume.set("carats", (volume.optionalInt("carats") ?? 0) + carats)
-            volume.set("stones", (volume.optionalInt("stones") ?? 0) + stones)
-            volume.set("extractions", (volume.optionalInt("extractions") ?? 0) + 1)
+            // Held at 2^53−1, the largest exact JSON integer, rather than trapping: each extraction may weigh
+            // that much, and a log whose site volume passed it would stop every projection at this entry, for
+            // good. A volume that large is past any site's capacity, which is what the `site-volume` rule asks.
+            volume.set("carats", saturatingSum(volume.optionalInt("carats") ?? 0, carats))
+            volume.set("stones", saturatingSum(volume.optionalInt("stones") ?? 0, stones))
+            volume.set("extractions", saturatingSum(volume.optionalInt("extractions") ?? 0, 1))
             try w.put(Kind.siteVolume, volumeKey, at: e.index, body: volume.encoded())
 
         case "kp.export":
@@ -466,3 +469,6 @@ public struct OriginShare: Sendable, Equatable {
         }
     }
 }
+
+/// `a + b` for two counts in `0...2^53−1`, held at 2^53−1.
+func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 { min(a + b, JSONValue.maxSafeInteger) }

@@ -212,7 +212,8 @@ struct RuleContext {
             let maxPercent = p["maxPercent"]?.int64Value ?? 70
             var seen: Set<UInt64> = []
             for a in provenance.lineage where a.via == "parcel.manufacture" && seen.insert(a.index).inserted {
-                if a.outputCarats * 100 > a.parentCarats * maxPercent {
+                // In 128 bits: the weights are up to 2^53−1 points and the percentage is the policy's to set.
+                if Int128(a.outputCarats) * 100 > Int128(a.parentCarats) * Int128(maxPercent) {
                     out.append(reason(.atRisk, "manufacture at index \(a.index) kept \(a.outputCarats * 100 / a.parentCarats)% of \(a.parcel)'s weight (\(a.outputCarats) of \(a.parentCarats) points); above \(maxPercent)% is implausible",
                                       [a.index]))
                 }
@@ -232,9 +233,10 @@ struct RuleContext {
                     let byCountry = stats["valuePerCaratUSD"]?.objectValue
                     guard let average = (country.flatMap { byCountry?[$0]?.int64Value }) ?? byCountry?["world"]?.int64Value, average > 0 else { continue }
                     // cents per carat = cents * 100 / points
-                    let centsPerCarat = cents * 100 / carats
-                    let averageCents = average * 100
-                    if centsPerCarat * factor < averageCents || centsPerCarat > averageCents * factor {
+                    // In 128 bits: values, weights, averages and the factor are each up to 2^53−1.
+                    let centsPerCarat = Int128(cents) * 100 / Int128(carats)
+                    let averageCents = Int128(average) * 100
+                    if centsPerCarat * Int128(factor) < averageCents || centsPerCarat > averageCents * Int128(factor) {
                         // The message names the band, never the disclosed value: status answers are public.
                         out.append(reason(.atRisk, "the value disclosed for certificate \(number) is more than \(factor)× away from the average for \(country ?? "world") rough (US$\(average)/ct)",
                                           [index]))
@@ -305,7 +307,7 @@ struct RuleContext {
                     out.append(reason(.atRisk, "\(share.share.decimal()) of this rough is of \(country) origin; not yet banned on \(date)",
                                       share.root, share.share, [share.recordedAt]))
                 }
-            } else if let threshold, provenance.carats >= threshold * stones {
+            } else if let threshold, Int128(provenance.carats) >= Int128(threshold) * Int128(stones) {
                 out.append(reason(.nonCompliant,
                                   "\(share.share.decimal()) of the weight is of \(country) origin and the stones average \(provenance.carats / stones) points, at or above the \(threshold)-point threshold in force on \(date)",
                                   share.root, share.share, [share.recordedAt]))

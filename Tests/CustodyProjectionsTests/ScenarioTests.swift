@@ -178,6 +178,21 @@ import Testing
         await s.close()
     }
 
+    @Test func aSiteVolumePastTheLargestWeightIsHeldThereAndRedFlaggedInsteadOfStoppingTheProjections() async throws {
+        let s = try await Scenario()
+        let c = try await Cast(s)
+        let max = JSONValue.maxSafeInteger
+        // Each extraction is legal; their sum for the site and year is not a JSON integer.
+        try await s.extract(c.miner, "HUGE-1", site: "BW-JWANENG", points: max, stones: max, on: "2026-01-10")
+        try await s.extract(c.miner, "HUGE-2", site: "BW-JWANENG", points: max, stones: max, on: "2026-01-11")
+        try s.project()
+        let volume = try s.projections.read { try ProjectionQueries($0, asOf: s.size).siteVolume(site: "BW-JWANENG", year: "2026") }
+        #expect(volume == max)
+        let r = try s.status("HUGE-2", "oecd-red-flags")
+        #expect(r.reasons.contains { $0.rule == "site-volume" })
+        await s.close()
+    }
+
     @Test func artisanalOriginNeedsADueDiligenceAttestation() async throws {
         let s = try await Scenario()
         let c = try await Cast(s)
