@@ -32,13 +32,23 @@ public struct DataDirectory: Sendable {
 
     /// ``openLedger(origin:logger:)``, or without the custody rules for the benchmark's comparison (see
     /// ``Ledger``'s rules-off initializer).
-    package func openLedger(origin: String, logger: Logger, enforcesRules: Bool) async throws -> (ledger: Ledger, created: Bool) {
+    package func openLedger(origin: String, logger: Logger, enforcesRules: Bool,
+                            clock: @escaping @Sendable () -> Int64 = Ledger.systemClock) async throws -> (ledger: Ledger, created: Bool) {
         let fm = FileManager.default
         try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let fresh = !fm.fileExists(atPath: logKeyPath)
         if fresh {
             guard !fm.fileExists(atPath: databasePath) else {
                 throw DataDirectoryError("\(databasePath) exists but \(logKeyPath) does not; refusing to guess the log key")
+            }
+            // Key files without `log.key` and the database are what a first start stopped part-way left: no
+            // event was ever signed or logged with them, so new ones replace them.
+            let names = ["registrar.key", "log.vkey", "log.key"]
+            let temporary = try fm.contentsOfDirectory(atPath: path).filter { file in names.contains { file.hasPrefix($0 + ".tmp-") } }
+            for leftover in [registrarKeyPath, logVerifierKeyPath] + temporary.map({ path + "/" + $0 })
+            where fm.fileExists(atPath: leftover) {
+                try fm.removeItem(atPath: leftover)
+                logger.warning("replacing a key file left by an interrupted first start", metadata: ["file": "\(leftover)"])
             }
             let signer = try NoteSigner(name: origin, key: SigningKey.generate())
             let registrar = SigningKey.generate()
@@ -53,7 +63,7 @@ public struct DataDirectory: Sendable {
                            metadata: ["log.origin": "\(signer.name)", "config.origin": "\(origin)"])
         }
         let store = try LogStore(path: databasePath)
-        let ledger = try Ledger(store: store, signer: signer, logger: logger, enforcesRules: enforcesRules)
+        let ledger = try Ledger(store: store, signer: signer, logger: logger, enforcesRules: enforcesRules, clock: clock)
         if ledger.treeSize == 0 {
             let registrar = try KeyFile.read(from: registrarKeyPath)
             let genesis = try EventEnvelope.sign(body: Self.genesisBody(origin: signer.name, registrar: registrar,

@@ -27,6 +27,8 @@ public final class Ledger: Sendable {
     /// participant events still change the state, so keys get registered), without the custody rules.
     let enforcesRules: Bool
     let logger: Logger
+    /// The time an entry is logged at, in milliseconds since 1970: the system clock, or a test's.
+    let clock: @Sendable () -> Int64
     /// The hot custody state in memory, used only by the sequencer thread (inside its transactions).
     nonisolated(unsafe) let domainCache: DomainCache
     private let sequencer: Sequencer
@@ -51,10 +53,12 @@ public final class Ledger: Sendable {
     }
 
     /// A ledger that admits events on their keys alone, without the custody rules: only for measuring what
-    /// the rules cost (`custody-bench`). Its log would not pass an audit.
+    /// the rules cost (`custody-bench`). Its log would not pass an audit. `clock` stands in for the system
+    /// clock in tests.
     package init(store: LogStore, signer: NoteSigner, rules: CustodyRules = CustodyRules(), maxBatch: Int = 4096,
-                 logger: Logger, enforcesRules: Bool) throws {
+                 logger: Logger, enforcesRules: Bool, clock: @escaping @Sendable () -> Int64 = Ledger.systemClock) throws {
         self.enforcesRules = enforcesRules
+        self.clock = clock
         self.store = store
         self.signer = signer
         self.rules = rules
@@ -69,7 +73,8 @@ public final class Ledger: Sendable {
                 throw LedgerStartError("the log has \(count) entries but its latest checkpoint covers \(size)")
             }
             let frontier = try MerkleFrontier(size: size, reader: txn)
-            let chain = size == 0 ? HashChain.start : try txn.entry(at: size - 1)!.chainHash
+            let last = size == 0 ? nil : try txn.entry(at: size - 1)
+            let chain = last?.chainHash ?? HashChain.start
             var note = ""
             if let latest = try txn.latestCheckpoint() {
                 let checkpoint = try Checkpoint.open(latest.note, verifier: signer.verifier)
@@ -88,13 +93,18 @@ public final class Ledger: Sendable {
                     "filter.ids": "\(ids)", "filter.duration": "\(ContinuousClock.now - started)"])
             }
             return (SequencerState(frontier: frontier, chainHead: chain, checkpointNote: note, checkpointRoot: frontier.root,
-                                   lastLoggedAt: 0), keys)
+                                   // From the last entry, not 0: a clock set back since (an NTP step, a restored
+                                   // VM) must not log times before it, which an audit refuses.
+                                   lastLoggedAt: last?.loggedAtMillis ?? 0), keys)
         }
         published = Mutex(Published(keys: head.1, treeSize: head.0.frontier.size,
                                     checkpointNote: head.0.checkpointNote, accepting: true))
         sequencer = Sequencer(state: head.0)
         sequencer.start(ledger: self)
     }
+
+    /// Milliseconds since 1970 by the system clock.
+    package static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
 
     // MARK: Appending
 

@@ -89,7 +89,7 @@ final class Sequencer: @unchecked Sendable {
         var items: [[SequencedItem?]] = batch.map { Array(repeating: nil, count: $0.envelopes.count) }
         // Repeats of events logged before this batch: their receipts are built once the tree is final.
         var olderDuplicates: [(group: Int, item: Int, index: UInt64)] = []
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = ledger.clock()
         // loggedAt never goes backwards, even if the wall clock does.
         let loggedAt = max(now, next.lastLoggedAt)
         let oldSize = next.frontier.size

@@ -167,6 +167,42 @@ struct LedgerTests {
         #expect(audit.treeSize == 4)
     }
 
+    @Test("a clock set back since the last start does not log an entry before the last one, which an audit would refuse")
+    func clockSetBack() async throws {
+        let path = TestLog.temporaryPath()
+        let now = Ledger.systemClock()
+        var log = try await TestLog.open(path: path, clock: { now + 7_200_000 })  // two hours fast
+        let key = try await log.register("miner")
+        await log.ledger.close()
+
+        log = try await TestLog.open(path: path, clock: { now })  // set right, back by two hours
+        let receipt = try await log.ledger.submit(try TestLog.event("miner", key: key, 1)).get()
+        let times = try (0...receipt.index).map { try log.ledger.entry(at: $0).loggedAtMillis }
+        #expect(times == times.sorted() && times.last == now + 7_200_000)
+        await log.ledger.close()
+        let audit = try await LogAuditor(source: DatabaseAuditSource(path: log.directory.databasePath),
+                                         options: AuditOptions(logKey: log.ledger.signer.verifier)).run()
+        #expect(audit.treeSize == receipt.index + 1)
+    }
+
+    @Test("a first start stopped before the log key was written is started over, not left unable to start")
+    func interruptedFirstStart() async throws {
+        let path = TestLog.temporaryPath()
+        let directory = DataDirectory(path: path)
+        // What a start killed after its first key files leaves: no log.key and no database.
+        try SecureFile.writeNew(Array("stale".utf8), to: directory.registrarKeyPath)
+        try SecureFile.writeNew(Array("stale".utf8), to: directory.logVerifierKeyPath)
+        try SecureFile.writeNew(Array("stale".utf8), to: directory.registrarKeyPath + ".tmp-4242")
+        let log = try await TestLog.open(path: path)
+        #expect(log.ledger.treeSize == 1)
+        #expect(!FileManager.default.fileExists(atPath: directory.registrarKeyPath + ".tmp-4242"))
+        #expect(try String(contentsOfFile: directory.logVerifierKeyPath, encoding: .utf8) == log.ledger.signer.verifier.encoded + "\n")
+        // The registrar key on disk is the one genesis names: it registers participants.
+        _ = try await log.register("miner")
+        #expect(log.ledger.treeSize == 2)
+        await log.ledger.close()
+    }
+
     @Test("after close, submissions are refused as shutting down")
     func closed() async throws {
         let log = try await TestLog.open()

@@ -19,9 +19,10 @@ struct TestLog {
         return path
     }
 
-    static func open(path: String = temporaryPath(), origin: String = "test.example/log") async throws -> TestLog {
+    static func open(path: String = temporaryPath(), origin: String = "test.example/log",
+                     clock: @escaping @Sendable () -> Int64 = Ledger.systemClock) async throws -> TestLog {
         let directory = DataDirectory(path: path)
-        let (ledger, _) = try await directory.openLedger(origin: origin, logger: Logger(label: "test"))
+        let (ledger, _) = try await directory.openLedger(origin: origin, logger: Logger(label: "test"), enforcesRules: true, clock: clock)
         let registrar = try KeyFile.read(from: directory.registrarKeyPath).signingKey()
         return TestLog(directory: directory, ledger: ledger, registrar: registrar)
     }
