@@ -80,6 +80,10 @@ public struct AuditReport: Sendable {
     public var registeredKeys: Int
     /// Size of the earlier checkpoint shown to be a prefix, if one was given.
     public var consistentWith: UInt64?
+    /// The size the database had grown to when its derived tables were to be compared, when a running daemon
+    /// appended during the audit: those tables then hold later events' state and were not compared (the log
+    /// up to `treeSize` was checked all the same). Nil when they were compared or there are none to compare.
+    public var grewDuringAudit: UInt64?
 }
 
 /// Replays a log from its first entry and checks everything an outsider can: every signature, leaf hash,
@@ -196,8 +200,9 @@ public struct LogAuditor: Sendable {
         guard root == checkpoint.root else {
             throw AuditFailure(size - 1, "the Merkle root of the \(size) entries differs from the latest signed checkpoint")
         }
+        var grew: UInt64?
         if let store = source.store {
-            try replay.finishDeepChecks(store: store, size: size)
+            grew = try replay.finishDeepChecks(store: store, size: size)
         }
         if let since, since.size < size, let proof = try await source.consistencyProof(first: since.size, second: size) {
             do {
@@ -213,7 +218,7 @@ public struct LogAuditor: Sendable {
         }
         return AuditReport(treeSize: size, root: root, checkpoint: note, logKey: verifier.encoded,
                            logKeyPinned: options.logKey != nil, checkpointsChecked: replay.checkpointsChecked,
-                           registeredKeys: replay.keys.count, consistentWith: since?.size)
+                           registeredKeys: replay.keys.count, consistentWith: since?.size, grewDuringAudit: grew)
     }
 }
 
@@ -444,33 +449,71 @@ struct Replay {
         checkpointsChecked += 1
     }
 
-    /// Checks that the database holds nothing beyond what the replay derived.
-    mutating func finishDeepChecks(store: LogStore, size: UInt64) throws {
+    /// Checks that the database holds nothing beyond what the replay derived. The database may be a running
+    /// daemon's, appending while the audit ran: rows beyond `size` are then fine when a later signed checkpoint
+    /// covers them (its own audit checks them). Returns the size the log grew to when that kept the derived
+    /// tables from being compared.
+    mutating func finishDeepChecks(store: LogStore, size: UInt64) throws -> UInt64? {
         try commitScratch()
-        let (entries, nodes, latest, eventKeys) = try store.read {
-            (try $0.entryCount(), try $0.nodeCount(), try $0.treeSize(), try $0.hasEventKeys ? try $0.eventKeyCount() : nil)
-        }
-        guard entries == size else {
-            throw AuditFailure(size, "the database has \(entries) entries but its latest checkpoint signs \(size): rows added by hand")
-        }
-        guard latest == size else { throw AuditFailure(nil, "checkpoint table disagrees with the latest checkpoint") }
-        // A file from before schema version 3 has no event-key index until it is opened for writing (migrated).
-        if let eventKeys {
-            guard eventKeys == size else {
-                throw AuditFailure(nil, "the database's event-key index has \(eventKeys) rows for \(size) entries")
+        // One snapshot: rows, nodes and event keys are written in the transaction that signs their checkpoint.
+        let (latest, range, nodes, eventKeys) = try store.read { txn in
+            if let object = try txn.triggersAndViews().first {
+                throw AuditFailure(nil, "the database has a \(object), which custodyd never creates: it can change what is read or written")
             }
-            guard try seen.matchesEventKeys(of: store) else {
-                throw AuditFailure(nil, "the database's event-key index differs from the events' own times and ids")
+            // The event-key index came with schema version 3; a file from before has none until it is migrated.
+            switch try txn.eventKeysDefinitionIntact() {
+            case false?:
+                throw AuditFailure(nil, "the database's event-key table is not defined as custodyd defines it: its primary key is what finds repeated events")
+            case nil where try txn.schemaVersion() >= 3:
+                throw AuditFailure(nil, "the database has no event-key table, which its schema version \(try txn.schemaVersion()) has")
+            default: break
             }
+            return (try txn.treeSize(), try txn.entryIndexRange(), try txn.nodeCount(), try txn.hasEventKeys ? try txn.eventKeyCount() : nil)
         }
-        let expectedNodes = size - UInt64(size.nonzeroBitCount)
+        guard latest >= size else {
+            throw AuditFailure(nil, "the database's latest checkpoint row is for size \(latest), below the latest checkpoint's \(size)")
+        }
+        // The fold read every index below `size`, in order; any other row is outside what a checkpoint signs.
+        if let range, range.lowerBound < 0 || range.upperBound >= Int64(latest) {
+            let stray = range.lowerBound < 0 ? range.lowerBound : range.upperBound
+            throw AuditFailure(stray >= 0 ? UInt64(stray) : nil,
+                               "the database has an entry row at index \(stray), outside the 0...\(latest - 1) its checkpoints sign: rows added by hand")
+        }
+        guard let range, range.upperBound == Int64(latest) - 1 else {
+            let missing = range.map { UInt64($0.upperBound + 1) } ?? 0
+            throw AuditFailure(missing, "the database's latest checkpoint signs \(latest) entries, but it has no entry row at index \(missing)")
+        }
+        if let eventKeys, eventKeys != latest {
+            throw AuditFailure(nil, "the database's event-key index has \(eventKeys) rows for \(latest) entries")
+        }
+        let expectedNodes = latest - UInt64(latest.nonzeroBitCount)
         guard nodes == expectedNodes else {
-            throw AuditFailure(nil, "the database has \(nodes) tree nodes, the tree needs \(expectedNodes)")
+            throw AuditFailure(nil, "the database has \(nodes) tree nodes, the tree of \(latest) entries needs \(expectedNodes)")
         }
-        // The derived tables can be compared only when the rules derived them.
-        if custodyRules, let table = try scratch.firstDifference(from: store) {
-            throw AuditFailure(nil, "the database's \(table) table differs from the state the log's events derive")
+        // Two passes over a row per entry (the event keys; the derived tables, parcels above all), each seconds
+        // long on a large log, after the replay's last chunk: side by side, or one core idles through both.
+        let keys = eventKeys == nil ? nil : try seen.committed()
+        let tables = custodyRules ? try scratch.committed() : nil
+        let found = ParallelVerifier.map([0, 1]) { part -> Result<ScratchDomain.Comparison, any Error> in
+            Result {
+                if part == 0 {
+                    guard let keys else { return .same }
+                    return try keys.matchesEventKeys(of: store, below: size) ? .same : .differs("event_keys")
+                }
+                return try tables?.compare(with: store, atSize: size) ?? .same
+            }
         }
+        var grew: UInt64?
+        for (part, result) in found.enumerated() {
+            switch try result.get() {
+            case .same: break
+            case .logGrew(let to): grew = to
+            case .differs(let table):
+                throw AuditFailure(nil, part == 0 ? "the database's event-key index differs from the events' own times and ids"
+                                                  : "the database's \(table) table differs from the state the log's events derive")
+            }
+        }
+        return grew
     }
 }
 

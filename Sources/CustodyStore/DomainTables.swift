@@ -484,28 +484,57 @@ public final class ScratchDomain {
         try tables.connection.execute("COMMIT; BEGIN")
     }
 
-    /// Names the first derived table whose rows differ between the log database and this replay, if any.
-    /// Both sides are read in primary-key order and compared row by row, column by column: one linear pass,
-    /// where a set difference each way (`EXCEPT`) sorted both copies first.
-    public func firstDifference(from store: LogStore) throws -> String? {
+    /// Commits the replayed tables to their file, for a comparison that may run on another thread while this
+    /// database stays alive (its file is removed on deinit) and unchanged.
+    public func committed() throws -> Snapshot {
         try checkpoint()
-        return try store.withReader { connection in
-            try connection.execute("ATTACH DATABASE '\(path)' AS replay")
-            defer {
-                connection.resetAll()
-                try? connection.execute("DETACH DATABASE replay")
+        return Snapshot(path: path)
+    }
+
+    /// The replayed tables as committed to their file (`committed()`).
+    public struct Snapshot: Sendable {
+        let path: String
+
+        /// Compares the log database's derived tables with these, as of the log's size `size`: each table in
+        /// primary-key order, row by row, column by column (one linear pass, where a set difference each way,
+        /// `EXCEPT`, sorted both copies first). In one read transaction that first checks the log is still
+        /// at `size`: a running daemon's tables hold the state of what it appended since.
+        public func compare(with store: LogStore, atSize size: UInt64) throws -> Comparison {
+            try store.withReader { connection in
+                try connection.execute("ATTACH DATABASE '\(path)' AS replay")
+                defer {
+                    connection.resetAll()
+                    try? connection.execute("DETACH DATABASE replay")
+                }
+                return try connection.readTransaction {
+                    let latest = UInt64(try connection.scalarInt("SELECT MAX(tree_size) FROM main.checkpoints") ?? 0)
+                    if latest != size { return .logGrew(to: latest) }
+                    return try firstDifference(connection).map(Comparison.differs) ?? .same
+                }
             }
-            for (table, key) in DomainTables.derivedTables {
-                // The log database's columns: a file at an older schema version (audited read-only, so never
-                // migrated) lacks the columns added since, which its events leave NULL in the replay.
-                let info = try connection.statement(literal: "SELECT name FROM pragma_table_info(?, 'main') ORDER BY cid")
+        }
+
+        /// The first derived table that differs, if any.
+        private func firstDifference(_ connection: SQLiteConnection) throws -> String? {
+            // A file at an older schema version (audited read-only, so never migrated) lacks the columns added
+            // since, which its events leave NULL in the replay: it is compared on the columns it has. A file at
+            // this version has every column, or was altered.
+            let current = try connection.scalarInt("PRAGMA main.user_version") == Int64(LogStore.schemaVersion)
+            func columns(_ table: String, in schema: String) throws -> [String] {
+                let info = try connection.statement(literal: "SELECT name FROM pragma_table_info(?, ?) ORDER BY cid")
+                defer { info.reset() }
                 info.bind(1, table)
+                info.bind(2, schema)
                 var names: [String] = []
                 while try info.step() { names.append(info.text(0)) }
-                info.reset()
-                let columns = names.isEmpty ? "*" : names.joined(separator: ", ")
-                let mine = try connection.statement("SELECT \(columns) FROM main.\(table) ORDER BY \(key)")
-                let theirs = try connection.statement("SELECT \(columns) FROM replay.\(table) ORDER BY \(key)")
+                return names
+            }
+            for (table, key) in DomainTables.derivedTables {
+                let names = try columns(table, in: "main")
+                if current, names != (try columns(table, in: "replay")) { return table }
+                let list = names.isEmpty ? "*" : names.joined(separator: ", ")
+                let mine = try connection.statement("SELECT \(list) FROM main.\(table) ORDER BY \(key)")
+                let theirs = try connection.statement("SELECT \(list) FROM replay.\(table) ORDER BY \(key)")
                 defer {
                     mine.reset()
                     theirs.reset()
@@ -531,6 +560,16 @@ public final class ScratchDomain {
             }
             return try rows.step() ? "parcel_events" : nil
         }
+    }
+
+    /// What comparing a log database's derived tables with a replay's found.
+    public enum Comparison: Sendable, Equatable {
+        /// Every table holds the same rows.
+        case same
+        /// This table (or index) differs.
+        case differs(String)
+        /// The log had grown to this size, so its tables were not compared.
+        case logGrew(to: UInt64)
     }
 
     deinit {

@@ -20,21 +20,34 @@ public final class EventIDSet {
             """)
     }
 
-    /// Whether a log database's event-key index (schema version 3) holds exactly this set: the same
-    /// (occurredAt, id, index) rows, compared in key order in one pass.
-    public func matchesEventKeys(of store: LogStore) throws -> Bool {
+    /// Commits the set to its file, for a comparison that may run on another thread while this set stays
+    /// alive (its file is removed on deinit) and unchanged.
+    public func committed() throws -> Snapshot {
         connection.resetAll()
         try connection.execute("COMMIT; BEGIN")
         pending = 0
-        return try store.withReader { reader in
-            try reader.execute("ATTACH DATABASE '\(path)' AS replay")
-            defer {
-                reader.resetAll()
-                try? reader.execute("DETACH DATABASE replay")
+        return Snapshot(path: path)
+    }
+
+    /// The set as committed to its file (`committed()`).
+    public struct Snapshot: Sendable {
+        let path: String
+
+        /// Whether a log database's event-key index (schema version 3), up to index `size`, holds exactly this
+        /// set: the same (occurredAt, id, index) rows, compared in key order in one pass. (A running daemon
+        /// may have added keys past `size` since this set was built.)
+        public func matchesEventKeys(of store: LogStore, below size: UInt64) throws -> Bool {
+            try store.withReader { reader in
+                try reader.execute("ATTACH DATABASE '\(path)' AS replay")
+                defer {
+                    reader.resetAll()
+                    try? reader.execute("DETACH DATABASE replay")
+                }
+                let mine = try reader.statement("SELECT occurred_ms, event_id, idx FROM main.event_keys WHERE idx < ? ORDER BY occurred_ms, event_id")
+                mine.bind(1, Int64(size))
+                let theirs = try reader.statement("SELECT occurred_ms, id, idx FROM replay.ids ORDER BY occurred_ms, id")
+                return try mine.sameRows(as: theirs)
             }
-            let mine = try reader.statement("SELECT occurred_ms, event_id, idx FROM main.event_keys ORDER BY occurred_ms, event_id")
-            let theirs = try reader.statement("SELECT occurred_ms, id, idx FROM replay.ids ORDER BY occurred_ms, id")
-            return try mine.sameRows(as: theirs)
         }
     }
 

@@ -1,4 +1,5 @@
 import CustodyLog
+import Foundation
 
 /// Reads shared by read and write transactions.
 public class LogQueries: MerkleNodeReader {
@@ -14,6 +15,15 @@ public class LogQueries: MerkleNodeReader {
     /// Number of entry rows, which equals `treeSize()` in an intact log.
     public func entryCount() throws -> UInt64 {
         UInt64(try connection.scalarInt("SELECT COUNT(*) FROM entries") ?? 0)
+    }
+
+    /// The lowest and highest entry index, nil when there is no entry: two index lookups, where `entryCount()`
+    /// reads every row. Given that every index below the tree size was read, as an audit's replay does, the
+    /// log holds no other row exactly when these are 0 and size − 1.
+    public func entryIndexRange() throws -> ClosedRange<Int64>? {
+        guard let first = try connection.scalarInt("SELECT idx FROM entries ORDER BY idx LIMIT 1"),
+              let last = try connection.scalarInt("SELECT idx FROM entries ORDER BY idx DESC LIMIT 1") else { return nil }
+        return first...last
     }
 
     /// The latest signed checkpoint note, if any.
@@ -62,6 +72,31 @@ public class LogQueries: MerkleNodeReader {
     /// Whether the file has the event-key index (schema version 3 and later).
     public var hasEventKeys: Bool {
         get throws { try connection.scalarInt("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'event_keys'") == 1 }
+    }
+
+    /// The file's schema version (`PRAGMA user_version`).
+    public func schemaVersion() throws -> Int {
+        Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
+    }
+
+    /// The triggers and views in the file, by type and name. custodyd creates none, and either can change what
+    /// reads return or what writes do.
+    public func triggersAndViews() throws -> [String] {
+        let s = try connection.statement(literal: "SELECT type || ' ' || name FROM sqlite_schema WHERE type IN ('trigger', 'view') ORDER BY name")
+        defer { s.reset() }
+        var found: [String] = []
+        while try s.step() { found.append(s.text(0)) }
+        return found
+    }
+
+    /// Whether the event-key index is defined as custodyd defines it: its primary key is what finds a repeated
+    /// event, so without it the daemon would log an event twice. Nil when the file has no such table.
+    public func eventKeysDefinitionIntact() throws -> Bool? {
+        let s = try connection.statement(literal: "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'event_keys'")
+        defer { s.reset() }
+        guard try s.step() else { return nil }
+        let expected = LogStore.eventKeysSchema.trimmingCharacters(in: .whitespacesAndNewlines)
+        return s.text(0) + ";" == expected
     }
 
     /// Rows of the event-key index, which equals the entry count once it is filled.

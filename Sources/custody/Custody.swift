@@ -264,6 +264,10 @@ extension Custody {
             if logOnly { print("  the custody rules were not re-run (--log-only)") }
             print("  \(report.checkpointsChecked) signed checkpoint(s) checked against the replayed tree")
             if let size = report.consistentWith { print("  consistent with the earlier checkpoint of size \(size)") }
+            if let grown = report.grewDuringAudit {
+                print("  the daemon appended during the audit (now \(grown) entries): the database's custody tables, which hold")
+                print("  the state of those later events, were not compared; audit a stopped daemon's file or a copy to compare them")
+            }
             print("  log key \(report.logKey)\(report.logKeyPinned ? " (pinned)" : " (from the genesis entry; pin it with --log-key)")")
             if let saveCheckpoint { try Data(report.checkpoint.utf8).write(to: URL(fileURLWithPath: saveCheckpoint)) }
             guard !skipProjections && !logOnly else { return }

@@ -203,6 +203,37 @@ struct LedgerTests {
         await log.ledger.close()
     }
 
+    @Test("auditing a running daemon's database while it appends passes, and says its custody tables were not compared")
+    func auditWhileAppending() async throws {
+        let log = try await TestLog.open()
+        let key = try await log.register("miner")
+        for n in 0..<20 { _ = try await log.ledger.submit(try TestLog.event("miner", key: key, n)).get() }
+        // The daemon appends right after the auditor has read the checkpoint it audits.
+        struct Appending: AuditSource {
+            let file: DatabaseAuditSource
+            let append: @Sendable () async throws -> Void
+            var store: LogStore? { file.store }
+            func latestCheckpoint() async throws -> String {
+                let note = try await file.latestCheckpoint()
+                try await append()
+                return note
+            }
+            func entries(start: UInt64, limit: Int) async throws -> [LogEntry] { try await file.entries(start: start, limit: limit) }
+            func consistencyProof(first: UInt64, second: UInt64) async throws -> [[UInt8]]? { nil }
+        }
+        let ledger = log.ledger
+        let source = Appending(file: try DatabaseAuditSource(path: log.directory.databasePath)) {
+            for n in 20..<25 { _ = try await ledger.submit(try TestLog.event("miner", key: key, n)).get() }
+        }
+        let report = try await LogAuditor(source: source, options: AuditOptions(logKey: ledger.signer.verifier, chunkSize: 7)).run()
+        #expect(report.treeSize == 22 && report.grewDuringAudit == 27)
+        // Stopped, the same file is compared in full.
+        await ledger.close()
+        let quiet = try await LogAuditor(source: DatabaseAuditSource(path: log.directory.databasePath),
+                                         options: AuditOptions(logKey: ledger.signer.verifier)).run()
+        #expect(quiet.treeSize == 27 && quiet.grewDuringAudit == nil)
+    }
+
     @Test("after close, submissions are refused as shutting down")
     func closed() async throws {
         let log = try await TestLog.open()

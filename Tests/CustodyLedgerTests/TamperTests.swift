@@ -107,6 +107,40 @@ struct TamperTests {
         #expect(failure?.index == 41)
     }
 
+    @Test("a row added by hand below index 0 is caught and named")
+    func rowBelowZero() async throws {
+        let f = try await TamperFixture.make()
+        let failure = try await f.audit { db in
+            db.exec("INSERT INTO entries SELECT -1, event_id, leaf_input, leaf_hash, chain_hash, logged_at FROM entries WHERE idx = 5")
+        }
+        #expect(failure?.index == nil && failure?.reason.contains("index -1") == true, "\(String(describing: failure))")
+    }
+
+    @Test("a trigger, and an event-key table without its primary key or dropped, are caught: the daemon would log repeats twice")
+    func schemaDamage() async throws {
+        let f = try await TamperFixture.make()
+        let trigger = try await f.audit { $0.exec("CREATE TRIGGER t AFTER INSERT ON entries BEGIN SELECT 1; END") }
+        #expect(trigger?.reason.contains("trigger t") == true, "\(String(describing: trigger))")
+        let unkeyed = try await f.audit { db in
+            db.exec("CREATE TABLE k2 (occurred_ms INTEGER NOT NULL, event_id BLOB NOT NULL, idx INTEGER NOT NULL)")
+            db.exec("INSERT INTO k2 SELECT * FROM event_keys")
+            db.exec("DROP TABLE event_keys")
+            db.exec("ALTER TABLE k2 RENAME TO event_keys")
+        }
+        #expect(unkeyed?.reason.contains("primary key") == true, "\(String(describing: unkeyed))")
+        let dropped = try await f.audit { $0.exec("DROP TABLE event_keys") }
+        #expect(dropped?.reason.contains("no event-key table") == true, "\(String(describing: dropped))")
+    }
+
+    @Test("a derived table altered in its columns, or dropped, is caught, not passed on the columns it still has")
+    func derivedTableSchema() async throws {
+        let f = try await TamperFixture.make()
+        let dropped = try await f.audit { $0.exec("ALTER TABLE keys DROP COLUMN revoked_at") }
+        #expect(dropped?.reason.contains("keys table") == true, "\(String(describing: dropped))")
+        let gone = try await f.audit { $0.exec("DROP TABLE transfers") }
+        #expect(gone?.reason.contains("transfers table") == true, "\(String(describing: gone))")
+    }
+
     /// The audit checks chunks of entries ahead of its fold with the keys known when each chunk started; an
     /// entry signed under a key registered after that is verified by the fold. Chunks of 3, and the key is
     /// registered at entry 6 (chunk 2): the forged entry falls in that chunk (distance 1), in the next two, which
