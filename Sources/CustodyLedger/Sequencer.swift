@@ -125,11 +125,17 @@ final class Sequencer: @unchecked Sendable {
                         let facts = EventFacts(index: index, loggedAt: loggedAt, type: envelope.type, signer: envelope.signer,
                                                keyID: envelope.keyID, occurredAt: prepared.occurredAt, body: envelope.bodyReader)
                         let changes: [StateChange]
+                        // A refused event already in the log gets its receipt back, but only if this envelope's
+                        // signature verified: an envelope no key vouches for is refused, not answered.
+                        var verified = prepared.check == .valid
                         do {
                             let key = try ledger.rules.signingKey(for: facts, state: domain)
-                            if prepared.check == .deferred && !key.isValidSignature(envelope.signature, for: envelope.canonicalBody) {
-                                throw LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)",
-                                                  pointer: "/signature")
+                            if prepared.check == .deferred {
+                                guard key.isValidSignature(envelope.signature, for: envelope.canonicalBody) else {
+                                    throw LedgerError(.badSignature, "the signature does not verify under key \(envelope.keyID)",
+                                                      pointer: "/signature")
+                                }
+                                verified = true
                             }
                             if ledger.enforcesRules || CustodyRules.registersKeys(facts) {
                                 changes = try ledger.rules.evaluate(facts, state: domain, catalogued: prepared.catalogued)
@@ -138,14 +144,14 @@ final class Sequencer: @unchecked Sendable {
                             }
                         } catch let error as LedgerError {
                             // An event already in the log gets its receipt back, whatever the rules say of it now.
-                            if let existing = try txn.index(ofEvent: envelope.eventID, occurredAt: prepared.occurredAt) {
+                            if verified, let existing = try txn.index(ofEvent: envelope.eventID, occurredAt: prepared.occurredAt) {
                                 olderDuplicates.append((g, i, existing))
                             } else {
                                 items[g][i] = .refused(error)
                             }
                             continue
                         } catch let violation as RuleViolation {
-                            if let existing = try txn.index(ofEvent: envelope.eventID, occurredAt: prepared.occurredAt) {
+                            if verified, let existing = try txn.index(ofEvent: envelope.eventID, occurredAt: prepared.occurredAt) {
                                 olderDuplicates.append((g, i, existing))
                             } else {
                                 items[g][i] = .refused(LedgerError(violation))

@@ -94,6 +94,12 @@ struct LedgerTests {
         #expect(indexes[0].index == indexes[1].index && !indexes[0].duplicate && indexes[1].duplicate)
         #expect(indexes[2].index == first.index && indexes[2].duplicate)
         #expect(log.ledger.treeSize == 4)
+        // The same body under a key nobody registered, with a signature no key made: refused, not answered
+        // with the logged event's receipt.
+        let stranger = SigningKey.generate()
+        let unsigned = try EventEnvelope.parse(Array(#"{"body":\#(String(decoding: event.canonicalBody, as: UTF8.self)),"keyId":"\#(stranger.publicKey.keyID)","signature":"\#(Base64.encode([UInt8](repeating: 7, count: 64)))"}"#.utf8))
+        #expect(await log.ledger.submit(unsigned).error?.kind == .unknownKey)
+        #expect(log.ledger.treeSize == 4)
         await log.ledger.close()
     }
 
