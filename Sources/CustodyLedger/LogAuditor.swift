@@ -200,6 +200,10 @@ public struct LogAuditor: Sendable {
         guard root == checkpoint.root else {
             throw AuditFailure(size - 1, "the Merkle root of the \(size) entries differs from the latest signed checkpoint")
         }
+        // Over HTTP no earlier checkpoint is served: the latest binds the time of the last entry, at least.
+        if let signed = checkpoint.loggedAtMillis, replay.lastLoggedAt != signed {
+            throw AuditFailure(size - 1, "loggedAt differs from the time the latest checkpoint signs, \(RFC3339.format(millis: signed))")
+        }
         var grew: UInt64?
         if let store = source.store {
             grew = try replay.finishDeepChecks(store: store, size: size)
@@ -235,6 +239,12 @@ struct Replay {
     var frontier = MerkleFrontier()
     var chain = HashChain.start
     var lastLoggedAt: Int64 = .min
+    /// The entries since the last stored checkpoint (one batch of the daemon's): the first's index and
+    /// `loggedAt`, and the first index with another `loggedAt`. A checkpoint that signs its batch's time
+    /// (`Checkpoint.loggedAtMillis`) must match them all.
+    var batchStart: UInt64 = 0
+    var batchLoggedAt: Int64 = 0
+    var batchDiffersAt: UInt64?
     var checkpointsChecked = 1
     let seen: EventIDSet
     /// The replayed state the rules read: hot entities in memory in front of the scratch tables.
@@ -377,6 +387,11 @@ struct Replay {
             }
             guard entry.loggedAtMillis >= lastLoggedAt else { throw AuditFailure(index, "loggedAt goes backwards") }
             lastLoggedAt = entry.loggedAtMillis
+            if index == batchStart {
+                batchLoggedAt = entry.loggedAtMillis
+            } else if batchDiffersAt == nil && entry.loggedAtMillis != batchLoggedAt {
+                batchDiffersAt = index
+            }
             if store != nil, storedIDs[index] != event.eventID {
                 throw AuditFailure(index, "stored event id does not match the entry's body")
             }
@@ -446,6 +461,11 @@ struct Replay {
         guard cp.size == frontier.size, cp.root == frontier.root else {
             throw AuditFailure(index, "stored checkpoint for size \(cp.size) does not match the replayed tree")
         }
+        if let signed = cp.loggedAtMillis, let bad = batchDiffersAt ?? (batchLoggedAt == signed ? nil : batchStart) {
+            throw AuditFailure(bad, "loggedAt differs from the time the checkpoint for size \(cp.size) signs, \(RFC3339.format(millis: signed)): changed, or the checkpoints between were deleted")
+        }
+        batchStart = cp.size
+        batchDiffersAt = nil
         checkpointsChecked += 1
     }
 

@@ -85,6 +85,9 @@ struct LedgerTests {
         let first = try await log.ledger.submit(event).get()
         let again = try await log.ledger.submit(event).get()
         #expect(!first.duplicate)
+        // The receipt's checkpoint signs the time its entry was logged at.
+        let signed = try Checkpoint.open(first.checkpoint, verifier: log.ledger.signer.verifier)
+        #expect(signed.loggedAtMillis == RFC3339.millis(first.loggedAt) && signed.loggedAtMillis != nil)
         #expect(again.duplicate && again.index == first.index && again.eventId == first.eventId)
         try verify(again, log.ledger)
         // Twice in one batch, and alongside the old one.

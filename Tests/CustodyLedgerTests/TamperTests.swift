@@ -107,6 +107,17 @@ struct TamperTests {
         #expect(failure?.index == 41)
     }
 
+    @Test("a changed loggedAt is caught against the time its batch's signed checkpoint carries")
+    func loggedAtChanged() async throws {
+        let f = try await TamperFixture.make()
+        // The last entry a day later: still in order, so only the checkpoint's signed time catches it.
+        let one = try await f.audit { $0.exec("UPDATE entries SET logged_at = logged_at + 86400000 WHERE idx = 40") }
+        #expect(one?.index == 40 && one?.reason.contains("loggedAt differs") == true, "\(String(describing: one))")
+        // The whole last batch (entries 28...40) an hour later, all alike: caught at the batch's first entry.
+        let batch = try await f.audit { $0.exec("UPDATE entries SET logged_at = logged_at + 3600000 WHERE idx >= 28") }
+        #expect(batch?.index == 28 && batch?.reason.contains("loggedAt differs") == true, "\(String(describing: batch))")
+    }
+
     @Test("a row added by hand below index 0 is caught and named")
     func rowBelowZero() async throws {
         let f = try await TamperFixture.make()
