@@ -476,7 +476,7 @@ struct Replay {
     mutating func finishDeepChecks(store: LogStore, size: UInt64) throws -> UInt64? {
         try commitScratch()
         // One snapshot: rows, nodes and event keys are written in the transaction that signs their checkpoint.
-        let (latest, range, nodes, eventKeys) = try store.read { txn in
+        let (newest, range, nodes, eventKeys) = try store.read { txn in
             if let object = try txn.triggersAndViews().first {
                 throw AuditFailure(nil, "the database has a \(object), which custodyd never creates: it can change what is read or written")
             }
@@ -488,7 +488,21 @@ struct Replay {
                 throw AuditFailure(nil, "the database has no event-key table, which its schema version \(try txn.schemaVersion()) has")
             default: break
             }
-            return (try txn.treeSize(), try txn.entryIndexRange(), try txn.nodeCount(), try txn.hasEventKeys ? try txn.eventKeyCount() : nil)
+            let stray = try txn.checkpointRowsBelowSizeOne()
+            guard stray == 0 else { throw AuditFailure(nil, "the database has \(stray) checkpoint row(s) for sizes below 1") }
+            return (try txn.latestCheckpoint(), try txn.entryIndexRange(), try txn.nodeCount(), try txn.hasEventKeys ? try txn.eventKeyCount() : nil)
+        }
+        // Its newest checkpoint row, which may be newer than the audited one (a running daemon), must hold a
+        // checkpoint of the log for the size it is keyed by: it is what bounds the rows below.
+        guard let newest else { throw AuditFailure(nil, "the database has no checkpoint rows") }
+        let latest = newest.size
+        do {
+            let opened = try Checkpoint.open(newest.note, verifier: verifier)
+            guard opened.size == latest else {
+                throw AuditFailure(nil, "the database's checkpoint row for size \(latest) holds the checkpoint for size \(opened.size)")
+            }
+        } catch let error as NoteError {
+            throw AuditFailure(nil, "the database's checkpoint row for size \(latest) holds no valid checkpoint: \(error)")
         }
         guard latest >= size else {
             throw AuditFailure(nil, "the database's latest checkpoint row is for size \(latest), below the latest checkpoint's \(size)")

@@ -74,6 +74,11 @@ public class LogQueries: MerkleNodeReader {
         get throws { try connection.scalarInt("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'event_keys'") == 1 }
     }
 
+    /// Checkpoint rows keyed below size 1, which no replay reaches: the daemon signs none for an empty tree.
+    public func checkpointRowsBelowSizeOne() throws -> Int {
+        Int(try connection.scalarInt("SELECT COUNT(*) FROM checkpoints WHERE tree_size < 1") ?? 0)
+    }
+
     /// The file's schema version (`PRAGMA user_version`).
     public func schemaVersion() throws -> Int {
         Int(try connection.scalarInt("PRAGMA user_version") ?? 0)

@@ -118,6 +118,18 @@ struct TamperTests {
         #expect(batch?.index == 28 && batch?.reason.contains("loggedAt differs") == true, "\(String(describing: batch))")
     }
 
+    @Test("checkpoint rows a replay never reaches are checked: one below size 1, and the newest holding another size's note")
+    func strayCheckpointRows() async throws {
+        let f = try await TamperFixture.make()
+        let garbage = try await f.audit { $0.exec("INSERT INTO checkpoints VALUES (0, 'garbage')") }
+        #expect(garbage?.reason.contains("below 1") == true, "\(String(describing: garbage))")
+        // The note for 40 entries under the key of 41, and entry 40 left to no checkpoint.
+        let moved = try await f.audit { db in
+            db.exec("UPDATE checkpoints SET note = (SELECT note FROM checkpoints WHERE tree_size = 28) WHERE tree_size = 41")
+        }
+        #expect(moved != nil, "the audit passed")
+    }
+
     @Test("a row added by hand below index 0 is caught and named")
     func rowBelowZero() async throws {
         let f = try await TamperFixture.make()
