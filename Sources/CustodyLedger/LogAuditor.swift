@@ -221,7 +221,9 @@ public struct LogAuditor: Sendable {
             throw AuditFailure(0, "the genesis entry names log key \(genesisKey ?? "none"), not the pinned \(pinned.encoded)")
         }
         return AuditReport(treeSize: size, root: root, checkpoint: note, logKey: verifier.encoded,
-                           logKeyPinned: options.logKey != nil, checkpointsChecked: replay.checkpointsChecked,
+                           logKeyPinned: options.logKey != nil,
+                           // A database's stored checkpoints include the latest; a server serves the latest alone.
+                           checkpointsChecked: source.store == nil ? 1 : replay.checkpointsChecked,
                            registeredKeys: replay.keys.count, consistentWith: since?.size, grewDuringAudit: grew)
     }
 }
@@ -245,7 +247,7 @@ struct Replay {
     var batchStart: UInt64 = 0
     var batchLoggedAt: Int64 = 0
     var batchDiffersAt: UInt64?
-    var checkpointsChecked = 1
+    var checkpointsChecked = 0
     let seen: EventIDSet
     /// The replayed state the rules read: hot entities in memory in front of the scratch tables.
     let domain = DomainCache(capacity: 16_384)
