@@ -51,10 +51,9 @@ public struct LedgerClient: Sendable {
         self.init(baseURL: url)
     }
 
-    func send(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil) async throws -> Data {
-        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
-        if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
-        var request = URLRequest(url: components.url!)
+    /// Sends a request to the endpoint whose path segments are `path` (unencoded: each is encoded here, once).
+    func send(_ method: String, _ path: [String], query: [String: String] = [:], body: Data? = nil) async throws -> Data {
+        var request = URLRequest(url: baseURL.endpoint(path, query: query))
         request.httpMethod = method
         if let body {
             request.httpBody = body
@@ -67,7 +66,7 @@ public struct LedgerClient: Sendable {
         guard let http = response as? HTTPURLResponse else { throw ClientError("no HTTP response from \(baseURL)") }
         guard (200..<300).contains(http.statusCode) else {
             let problem = try? JSONDecoder().decode(Problem.self, from: data)
-            throw ClientError("HTTP \(http.statusCode) from \(path)", problem: problem)
+            throw ClientError("HTTP \(http.statusCode) from /\(path.joined(separator: "/"))", problem: problem)
         }
         return data
     }
@@ -80,22 +79,22 @@ public struct LedgerClient: Sendable {
 
     /// Submits one envelope (raw JSON bytes) and returns its receipt.
     public func submit(envelope: Data) async throws -> Receipt {
-        try decode(Receipt.self, try await send("POST", "v1/events", body: envelope), "receipt")
+        try decode(Receipt.self, try await send("POST", ["v1", "events"], body: envelope), "receipt")
     }
 
     /// Submits a JSON array of envelopes; one result per item.
     public func submit(batch: Data) async throws -> BatchResult {
-        try decode(BatchResult.self, try await send("POST", "v1/events", body: batch), "batch result")
+        try decode(BatchResult.self, try await send("POST", ["v1", "events"], body: batch), "batch result")
     }
 
     /// The latest signed checkpoint note.
     public func checkpoint() async throws -> String {
-        String(decoding: try await send("GET", "v1/checkpoint"), as: UTF8.self)
+        String(decoding: try await send("GET", ["v1", "checkpoint"]), as: UTF8.self)
     }
 
     /// A page of entries.
     public func entries(start: UInt64, limit: Int) async throws -> [LogEntry] {
-        let page = try decode(EntriesPage.self, try await send("GET", "v1/entries", query: ["start": "\(start)", "limit": "\(limit)"]), "entries")
+        let page = try decode(EntriesPage.self, try await send("GET", ["v1", "entries"], query: ["start": "\(start)", "limit": "\(limit)"]), "entries")
         return try page.entries.map { dto in
             guard let entry = dto.logEntry else { throw ClientError("entry \(dto.index) from the server is malformed") }
             return entry
@@ -104,35 +103,48 @@ public struct LedgerClient: Sendable {
 
     /// One entry.
     public func entry(_ index: UInt64) async throws -> LogEntry {
-        let dto = try decode(EntryDTO.self, try await send("GET", "v1/entries/\(index)"), "entry")
+        let dto = try decode(EntryDTO.self, try await send("GET", ["v1", "entries", "\(index)"]), "entry")
         guard let entry = dto.logEntry else { throw ClientError("entry \(index) from the server is malformed") }
         return entry
     }
 
     /// An inclusion proof.
     public func inclusionProof(index: UInt64, size: UInt64) async throws -> InclusionProof {
-        try decode(InclusionProof.self, try await send("GET", "v1/proofs/inclusion", query: ["index": "\(index)", "size": "\(size)"]), "inclusion proof")
+        try decode(InclusionProof.self, try await send("GET", ["v1", "proofs", "inclusion"], query: ["index": "\(index)", "size": "\(size)"]), "inclusion proof")
     }
 
     /// A consistency proof.
     public func consistencyProof(first: UInt64, second: UInt64) async throws -> ConsistencyProof {
-        try decode(ConsistencyProof.self, try await send("GET", "v1/proofs/consistency", query: ["from": "\(first)", "to": "\(second)"]), "consistency proof")
+        try decode(ConsistencyProof.self, try await send("GET", ["v1", "proofs", "consistency"], query: ["from": "\(first)", "to": "\(second)"]), "consistency proof")
     }
 
     /// Every registered participant.
     public func participants() async throws -> [ParticipantDTO] {
-        try decode(ParticipantsPage.self, try await send("GET", "v1/participants"), "participants").participants
+        try decode(ParticipantsPage.self, try await send("GET", ["v1", "participants"]), "participants").participants
     }
 
     /// A parcel's state and history.
     public func parcel(_ id: String) async throws -> ParcelDTO {
-        let escaped = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id
-        return try decode(ParcelDTO.self, try await send("GET", "v1/parcels/\(escaped)"), "parcel")
+        try decode(ParcelDTO.self, try await send("GET", ["v1", "parcels", id]), "parcel")
     }
 
     /// `/healthz`.
     public func health() async throws -> Health {
-        try decode(Health.self, try await send("GET", "healthz"), "health")
+        try decode(Health.self, try await send("GET", ["healthz"]), "health")
+    }
+}
+
+extension URL {
+    /// The endpoint under this base URL whose path segments are `segments`, each percent-encoded exactly once
+    /// (so an id such as `BW/JW:1` stays one segment, `BW%2FJW:1`), with `query` in name order.
+    func endpoint(_ segments: [String], query: [String: String] = [:]) -> URL {
+        var components = URLComponents(url: self, resolvingAgainstBaseURL: false)!
+        let base = components.percentEncodedPath.hasSuffix("/") ? components.percentEncodedPath : components.percentEncodedPath + "/"
+        let segmentAllowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))
+        components.percentEncodedPath = base + segments.map { $0.addingPercentEncoding(withAllowedCharacters: segmentAllowed)! }
+            .joined(separator: "/")
+        if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
+        return components.url!
     }
 }
 

@@ -7,7 +7,7 @@ import Foundation
 extension LedgerClient {
     /// `GET /v1/parcels/{id}/provenance`, as JSON (`Schemas/provenance.schema.json`).
     public func provenance(_ parcel: String, asOf: UInt64? = nil) async throws -> JSONObject {
-        try await object("/v1/parcels/\(parcel)/provenance", query: asOf.map { ["asOf": String($0)] } ?? [:])
+        try await object(["v1", "parcels", parcel, "provenance"], query: asOf.map { ["asOf": String($0)] } ?? [:])
     }
 
     /// `GET /v1/parcels/{id}/status`, as JSON (`Schemas/status-report.schema.json`).
@@ -15,7 +15,7 @@ extension LedgerClient {
         var query = ["policy": policy]
         if let asOf { query["asOf"] = String(asOf) }
         if let date { query["date"] = date }
-        return try await object("/v1/parcels/\(parcel)/status", query: query)
+        return try await object(["v1", "parcels", parcel, "status"], query: query)
     }
 
     /// `GET /v1/status`: a page of parcels by status under a policy.
@@ -24,18 +24,18 @@ extension LedgerClient {
         if let status { query["status"] = status }
         if let after { query["after"] = after }
         if let asOf { query["asOf"] = String(asOf) }
-        return try await object("/v1/status", query: query)
+        return try await object(["v1", "status"], query: query)
     }
 
     /// `GET /v1/projections/digest?asOf=N`.
     public func projectionDigest(asOf: UInt64) async throws -> JSONObject {
-        try await object("/v1/projections/digest", query: ["asOf": String(asOf)])
+        try await object(["v1", "projections", "digest"], query: ["asOf": String(asOf)])
     }
 
-    func object(_ path: String, query: [String: String]) async throws -> JSONObject {
+    func object(_ path: [String], query: [String: String]) async throws -> JSONObject {
         let data = try await send("GET", path, query: query)
         guard case .object(let o)? = try? JSONParser.parse([UInt8](data)) else {
-            throw ClientError("the server's answer to \(path) is not a JSON object")
+            throw ClientError("the server's answer to /\(path.joined(separator: "/")) is not a JSON object")
         }
         return o
     }

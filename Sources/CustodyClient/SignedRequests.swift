@@ -78,7 +78,7 @@ public struct DisclosureClient: Sendable {
     /// Deposits a disclosure. Returns the stored record and whether this call stored it (false when the
     /// same field of the same event was disclosed before, by this or another party).
     public func deposit(_ deposit: DisclosureDeposit) async throws -> (record: DisclosureRecord, created: Bool) {
-        let (data, status) = try await send("POST", "v1/disclosures", body: Data(deposit.json))
+        let (data, status) = try await send("POST", ["v1", "disclosures"], body: Data(deposit.json))
         guard case .object(let object) = try parse(data), let record = DisclosureRecord(object) else {
             throw ClientError("the server's disclosure is not valid")
         }
@@ -87,7 +87,7 @@ public struct DisclosureClient: Sendable {
 
     /// The disclosures of the event at `index` (the caller must be a party to it or an auditor).
     public func disclosures(index: UInt64) async throws -> [DisclosureRecord] {
-        let (data, _) = try await send("GET", "v1/disclosures", query: "index=\(index)")
+        let (data, _) = try await send("GET", ["v1", "disclosures"], query: ["index": "\(index)"])
         guard case .object(let page) = try parse(data), case .array(let items)? = page["disclosures"] else {
             throw ClientError("the server's disclosures are not valid")
         }
@@ -103,10 +103,8 @@ public struct DisclosureClient: Sendable {
         do { return try JSONParser.parse([UInt8](data)) } catch { throw ClientError("the server's answer is not JSON: \(error)") }
     }
 
-    private func send(_ method: String, _ path: String, query: String? = nil, body: Data? = nil) async throws -> (Data, Int) {
-        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
-        components.percentEncodedQuery = query
-        var request = URLRequest(url: components.url!)
+    private func send(_ method: String, _ path: [String], query: [String: String] = [:], body: Data? = nil) async throws -> (Data, Int) {
+        var request = URLRequest(url: baseURL.endpoint(path, query: query))
         request.httpMethod = method
         if let body {
             request.httpBody = body
@@ -120,7 +118,7 @@ public struct DisclosureClient: Sendable {
         guard let http = response as? HTTPURLResponse else { throw ClientError("no HTTP response from \(baseURL)") }
         guard (200..<300).contains(http.statusCode) else {
             let problem = try? JSONDecoder().decode(Problem.self, from: data)
-            throw ClientError("HTTP \(http.statusCode) from \(path)", problem: problem)
+            throw ClientError("HTTP \(http.statusCode) from /\(path.joined(separator: "/"))", problem: problem)
         }
         return (data, http.statusCode)
     }

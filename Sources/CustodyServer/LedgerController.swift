@@ -52,7 +52,7 @@ struct LedgerController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func entry(request: Request, context: Context) async throws -> Response {
-        guard let text = context.parameters.get("index"), let index = UInt64(text) else {
+        guard let index = UInt64(try context.pathParameter("index")) else {
             throw LedgerError(.invalidParameter, "the entry index must be a non-negative integer", pointer: "index")
         }
         return try APIResponse.json(EntryDTO(try ledger.entry(at: index)))
@@ -79,10 +79,7 @@ struct LedgerController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func parcel(request: Request, context: Context) async throws -> Response {
-        guard let id = context.parameters.get("id") else {
-            throw LedgerError(.invalidParameter, "a parcel id is required", pointer: "id")
-        }
-        return try APIResponse.json(try ledger.parcel(id))
+        try APIResponse.json(try ledger.parcel(try context.pathParameter("id")))
     }
 
     @Sendable func health(request: Request, context: Context) async throws -> Response {

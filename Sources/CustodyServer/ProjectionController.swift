@@ -74,7 +74,8 @@ struct ProjectionController<Context: RequestContext>: Sendable {
     }
 
     private func parcelID(_ context: Context) throws -> String {
-        guard let id = context.parameters.get("id"), Identifiers.isID(id) else {
+        let id = try context.pathParameter("id")
+        guard Identifiers.isID(id) else {
             throw LedgerError(.invalidParameter, "the parcel id is not a valid id", pointer: "id")
         }
         return id

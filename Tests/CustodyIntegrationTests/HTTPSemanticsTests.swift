@@ -1,0 +1,39 @@
+import CustodyClient
+import CustodyCrypto
+import CustodyDomain
+import CustodyLedger
+import CustodyModel
+import Foundation
+import Testing
+
+@Suite("HTTP semantics of the API", .serialized)
+struct HTTPSemanticsTests {
+    @Test("an id holding / and : is read back from every parcel endpoint: percent-encoded by hand, by the client, by the CLI")
+    func reservedCharactersInIDs() async throws {
+        let daemon = try await LiveDaemon.start()
+        let miner = SigningKey.generate()
+        _ = try await daemon.client.submit(envelope: Data(try registration("miner-pe", key: miner, registrar: daemon.registrarKey).leafInput))
+        let today = String(RFC3339.format(millis: Int64(Date().timeIntervalSince1970 * 1000)).prefix(10))
+        for draft in [
+            try EventDraft.siteRegister(site: "BW/S:1", name: "Pit", country: "BW", region: "Central", latE6: 0, lonE6: 0,
+                                        kind: .artisanal, operator: "miner-pe"),
+            try EventDraft.parcelExtract(parcel: "BW/JW:1", site: "BW/S:1", carats: 100, stones: 1, extractedOn: today),
+        ] {
+            _ = try await daemon.client.submit(envelope: Data(try draft.signed(as: "miner-pe", with: miner).leafInput))
+        }
+
+        let base = daemon.baseURL.absoluteString
+        for path in ["/v1/parcels/BW%2FJW%3A1", "/v1/parcels/BW%2FJW%3A1/provenance", "/v1/parcels/BW%2FJW%3A1/status?policy=kp-core"] {
+            let response = try await rawRequest(URL(string: base + path)!, method: "GET")
+            #expect(response.status == 200, "\(path): \(String(decoding: response.body, as: UTF8.self))")
+        }
+        #expect(try await daemon.client.parcel("BW/JW:1").id == "BW/JW:1")
+        #expect(try await daemon.client.provenance("BW/JW:1")["parcel"]?.stringValue == "BW/JW:1")
+        #expect(try await daemon.client.status("BW/JW:1", policy: "kp-core")["parcel"]?.stringValue == "BW/JW:1")
+
+        let cli = try CustodyCLI(daemon: daemon)
+        let shown = try await cli.run(["parcel", "BW/JW:1"] + cli.server)
+        #expect(shown.status == 0 && shown.stdout.hasPrefix("BW/JW:1: rough, 1.00 ct in 1 stone(s)"), "\(shown)")
+        try await daemon.stop()
+    }
+}
