@@ -99,7 +99,8 @@ public struct BodyReader: Sendable {
         }
     }
 
-    func pointer(_ key: String) -> String { "\(path)/\(key)" }
+    /// The JSON pointer of the member named `key`.
+    func pointer(_ key: String) -> String { JSONPointer.appending(key, to: path) }
 
     func invalid(_ key: String, _ detail: String) -> RuleViolation {
         RuleViolation("schema", .invalid, detail, pointer: pointer(key))

@@ -69,7 +69,7 @@ public enum Catalogue {
             throw RuleViolation("schema.version", .invalid, "\(type) is at schemaVersion \(schemaVersion)", pointer: "/body/schemaVersion")
         }
         if let key = body.firstKey(where: { !entry.allowed.contains($0) }) {
-            throw RuleViolation("schema.unknown-field", .invalid, "\(type) has no field \(key)", pointer: "/body/\(key)")
+            throw RuleViolation("schema.unknown-field", .invalid, "\(type) has no field \(key)", pointer: body.pointer(key))
         }
         return entry.kind
     }

@@ -66,10 +66,10 @@ public enum EventFormat {
 extension JSONObject {
     func requiredString(_ key: String, in path: String = "/body") throws(LedgerError) -> String {
         guard let value = self[key] else {
-            throw LedgerError(.invalidEvent, "missing required field \(key)", pointer: "\(path)/\(key)")
+            throw LedgerError(.invalidEvent, "missing required field \(key)", pointer: JSONPointer.appending(key, to: path))
         }
         guard case .string(let s) = value else {
-            throw LedgerError(.invalidEvent, "field \(key) must be a string", pointer: "\(path)/\(key)")
+            throw LedgerError(.invalidEvent, "field \(key) must be a string", pointer: JSONPointer.appending(key, to: path))
         }
         return s
     }

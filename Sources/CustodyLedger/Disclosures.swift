@@ -146,7 +146,7 @@ public struct DisclosureDeposit: Sendable, Equatable {
             throw .invalidDisclosure("a disclosure is a JSON object with index, field, salt and value", pointer: "")
         }
         for key in object.keys where !["index", "field", "salt", "value"].contains(key) {
-            throw .invalidDisclosure("unexpected member \"\(key)\" in a disclosure", pointer: "/\(key)")
+            throw .invalidDisclosure("unexpected member \"\(key)\" in a disclosure", pointer: JSONPointer.appending(key, to: ""))
         }
         var resolvedIndex = index
         if let member = object["index"] {
@@ -251,8 +251,8 @@ public struct DisclosureRecord: Sendable, Equatable {
 /// The value a JSON pointer with one reference token (`/name`) names in `body`, if any.
 func member(_ pointer: String, of body: JSONObject) -> JSONValue? {
     guard pointer.hasPrefix("/") else { return nil }
-    let token = pointer.dropFirst().replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
-    return token.contains("/") ? nil : body[token]
+    let token = pointer.dropFirst()
+    return token.contains("/") ? nil : body[JSONPointer.unescape(token)]
 }
 
 /// The disclosures kept beside the log: checks each deposit against the commitment in the logged event and

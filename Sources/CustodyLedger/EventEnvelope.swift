@@ -86,7 +86,7 @@ public final class EventEnvelope: Sendable {
             throw LedgerError(.invalidEnvelope, "an envelope is a JSON object with body, keyId and signature")
         }
         for key in envelope.keys where !["body", "keyId", "signature"].contains(key) {
-            throw LedgerError(.invalidEnvelope, "unexpected member \"\(key)\" in envelope", pointer: "/\(key)")
+            throw LedgerError(.invalidEnvelope, "unexpected member \"\(key)\" in envelope", pointer: JSONPointer.appending(key, to: ""))
         }
         guard case .object(let body)? = envelope["body"] else {
             throw LedgerError(.invalidEnvelope, "envelope member body must be a JSON object", pointer: "/body")
