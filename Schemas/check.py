@@ -395,6 +395,9 @@ BAD = [
     ("problem", "missing detail", delp(["detail"])),
     ("problem", "pointer without leading slash", setp(["pointer"], "body/occurredAt")),
     ("problem", "negative item", setp(["item"], -1)),
+    ("problem", "pointer with an unescaped ~ (a~b)", setp(["pointer"], "/body/a~b")),
+    ("problem", "a query parameter's bare name as the pointer", setp(["pointer"], "limit")),
+    ("problem", "empty parameter", setp(["parameter"], "")),
     ("health", "status degraded", setp(["status"], "degraded")),
     ("health", "missing treeSize", delp(["treeSize"])),
     # ---- the custody event catalogue (docs/catalogue.md)
@@ -629,6 +632,9 @@ GOOD = [
     ("disclosure", "object value", setp(["value"], {"paymentDays": 60, "priceCents": 2397800})),
     ("disclosure", "with index and field (a disclosure file)", lambda v: v.update({"index": 16, "field": "/valueCommitment"})),
     ("disclosures-page", "no disclosure yet", setp(["disclosures"], [])),
+    ("problem", "member names escaped in the pointer (a~b/c)", setp(["pointer"], "/body/a~0b~1c")),
+    ("problem", "a query parameter at fault", lambda v: (v.pop("pointer"), v.update({
+        "type": "urn:custody:problem:invalid-parameter", "title": "Invalid parameter", "parameter": "limit"}))),
 ]
 skipped_cases = 0
 for cases, bad_cases in ((BAD, True), (GOOD, False)):

@@ -24,6 +24,7 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
         guard let problem else { return message }
         var s = "\(problem.slug)\(problem.rule.map { " (\($0))" } ?? ""): \(problem.detail)"
         if let pointer = problem.pointer { s += " (at \(pointer))" }
+        if let parameter = problem.parameter { s += " (parameter \(parameter))" }
         if let index = problem.logIndex { s += " (log index \(index))" }
         return s
     }

@@ -277,12 +277,12 @@ public final class DisclosureDesk: Sendable {
         self.init(ledger: ledger, store: try DisclosureStore(path: directory.disclosuresPath), logger: logger)
     }
 
-    /// The logged event at `index`: its envelope, or `not-found`.
-    func event(at index: UInt64) throws(AccessError) -> EventEnvelope {
+    /// The logged event at `index`: its envelope, or `not-found` with `blame` naming where the request gave `index`.
+    func event(at index: UInt64, blame: (inout Problem) -> Void) throws(AccessError) -> EventEnvelope {
         let entry: LogEntry
         do { entry = try ledger.entry(at: index) } catch let error as LedgerError {
             var e = AccessError(error)
-            e.problem.pointer = "/index"
+            blame(&e.problem)
             throw e
         } catch {
             throw AccessError(LedgerError(.storageFailure, "entry \(index) could not be read"))
@@ -296,7 +296,7 @@ public final class DisclosureDesk: Sendable {
     /// this event was already disclosed) and whether this call stored it.
     public func deposit(_ deposit: DisclosureDeposit, by caller: Caller) throws(AccessError) -> (record: DisclosureRecord, created: Bool) {
         let index = deposit.index
-        let event = try event(at: index)
+        let event = try event(at: index) { $0.pointer = "/index" }
         let body = event.body
         let fields = DisclosurePolicy.commitmentFields[event.type] ?? []
         guard !fields.isEmpty else {
@@ -338,7 +338,7 @@ public final class DisclosureDesk: Sendable {
 
     /// The disclosures of the event at `index`, for a caller who is one of its parties or an auditor.
     public func disclosures(at index: UInt64, for caller: Caller) throws(AccessError) -> [DisclosureRecord] {
-        let event = try event(at: index)
+        let event = try event(at: index) { $0.parameter = "index" }
         let body = event.body
         guard DisclosurePolicy.mayRead(caller.participant, type: event.type, signer: event.signer, body: body) else {
             throw .forbidden("\(caller.participant.id) may not read the disclosures of entry \(index) (\(event.type)): only "

@@ -53,18 +53,21 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public let kind: Kind
     /// One sentence naming what is wrong.
     public let detail: String
-    /// JSON pointer of the offending field, when one is to blame.
+    /// RFC 6901 JSON pointer of the offending member of the request body, when one is to blame.
     public var pointer: String?
+    /// Name of the offending query or path parameter, when one is to blame (the request's URL, not its body).
+    public var parameter: String?
     /// A log index the problem concerns (a conflicting or referenced entry).
     public var logIndex: UInt64?
     /// The custody rule broken, when a rule refused the event (e.g. `mass-balance.split`).
     public var rule: String?
 
     /// A problem of `kind` with a detail sentence.
-    public init(_ kind: Kind, _ detail: String, pointer: String? = nil, logIndex: UInt64? = nil) {
+    public init(_ kind: Kind, _ detail: String, pointer: String? = nil, parameter: String? = nil, logIndex: UInt64? = nil) {
         self.kind = kind
         self.detail = detail
         self.pointer = pointer
+        self.parameter = parameter
         self.logIndex = logIndex
     }
 
@@ -72,6 +75,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var s = "\(kind.rawValue)\(rule.map { " (\($0))" } ?? ""): \(detail)"
         if let pointer { s += " (at \(pointer))" }
+        if let parameter { s += " (parameter \(parameter))" }
         return s
     }
 }

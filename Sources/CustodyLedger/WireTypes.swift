@@ -133,8 +133,10 @@ public struct Problem: Codable, Sendable, Equatable {
     public var status: Int
     /// What is wrong in this case.
     public var detail: String
-    /// JSON pointer to the offending field.
+    /// RFC 6901 JSON pointer of the offending member of the request body.
     public var pointer: String?
+    /// Name of the offending query or path parameter.
+    public var parameter: String?
     /// Position in a batch.
     public var item: Int?
     /// A log index the problem concerns.
@@ -149,6 +151,7 @@ public struct Problem: Codable, Sendable, Equatable {
         status = error.kind.status
         detail = error.detail
         pointer = error.pointer
+        parameter = error.parameter
         self.item = item
         logIndex = error.logIndex
         rule = error.rule

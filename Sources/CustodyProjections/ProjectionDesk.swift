@@ -96,7 +96,7 @@ public final class ProjectionDesk: Sendable {
         let size = ledger.treeSize
         let view = asOf ?? size
         guard view <= size else {
-            throw LedgerError(.invalidParameter, "asOf \(view) is beyond the current tree size \(size)", pointer: "asOf")
+            throw LedgerError(.invalidParameter, "asOf \(view) is beyond the current tree size \(size)", parameter: "asOf")
         }
         return try store.read { try body(ProjectionQueries($0, asOf: view)) }
     }
@@ -116,7 +116,7 @@ public final class ProjectionDesk: Sendable {
         try read(asOf: asOf) { q in
             let report: StatusReport?
             do { report = try engine.status(of: parcel, policy: policy, in: q, date: date) } catch let error as PolicyError {
-                throw LedgerError(.invalidParameter, error.description, pointer: "policy")
+                throw LedgerError(.invalidParameter, error.description, parameter: "policy")
             }
             guard let report else { throw LedgerError(.notFound, "no parcel \(parcel) in the log as of tree size \(q.asOf)") }
             return report.json
@@ -140,7 +140,7 @@ public final class ProjectionDesk: Sendable {
                     cursor = id
                     let report: StatusReport?
                     do { report = try engine.status(of: id, policy: policy, in: q) } catch let error as PolicyError {
-                        throw LedgerError(.invalidParameter, error.description, pointer: "policy")
+                        throw LedgerError(.invalidParameter, error.description, parameter: "policy")
                     }
                     guard let report, status == nil || report.status == status else { continue }
                     items.append(.object(JSONObject([
@@ -163,7 +163,7 @@ public final class ProjectionDesk: Sendable {
         let size = ledger.treeSize
         let view = asOf ?? size
         guard view <= size else {
-            throw LedgerError(.invalidParameter, "asOf \(view) is beyond the current tree size \(size)", pointer: "asOf")
+            throw LedgerError(.invalidParameter, "asOf \(view) is beyond the current tree size \(size)", parameter: "asOf")
         }
         let (digest, records) = try ProjectionDigest.compute(store, asOf: view)
         return .object(JSONObject([("asOf", .integer(Int64(view))), ("records", .integer(Int64(records))),

@@ -45,7 +45,7 @@ struct LedgerController<Context: RequestContext>: Sendable {
         let start = try request.uri.queryParameters.integer("start", default: 0)
         let limit = try request.uri.queryParameters.integer("limit", default: 100)
         guard limit >= 1, limit <= UInt64(Self.maxPage) else {
-            throw LedgerError(.invalidParameter, "limit must be between 1 and \(Self.maxPage), got \(limit)", pointer: "limit")
+            throw LedgerError(.invalidParameter, "limit must be between 1 and \(Self.maxPage), got \(limit)", parameter: "limit")
         }
         let page = try ledger.entries(start: start, limit: Int(limit))
         return try APIResponse.json(EntriesPage(entries: page.map(EntryDTO.init)))
@@ -53,7 +53,7 @@ struct LedgerController<Context: RequestContext>: Sendable {
 
     @Sendable func entry(request: Request, context: Context) async throws -> Response {
         guard let index = UInt64(try context.pathParameter("index")) else {
-            throw LedgerError(.invalidParameter, "the entry index must be a non-negative integer", pointer: "index")
+            throw LedgerError(.invalidParameter, "the entry index must be a non-negative integer", parameter: "index")
         }
         return try APIResponse.json(EntryDTO(try ledger.entry(at: index)))
     }
@@ -92,12 +92,12 @@ extension FlatDictionary<Substring, Substring> {
     func integer(_ name: String, default fallback: UInt64?) throws(LedgerError) -> UInt64 {
         guard let text = self[Substring(name)] else {
             guard let fallback else {
-                throw LedgerError(.invalidParameter, "query parameter \(name) is required", pointer: name)
+                throw LedgerError(.invalidParameter, "query parameter \(name) is required", parameter: name)
             }
             return fallback
         }
         guard let value = UInt64(text), value <= (1 << 53) - 1 else {
-            throw LedgerError(.invalidParameter, "query parameter \(name)=\(text) is not a non-negative integer", pointer: name)
+            throw LedgerError(.invalidParameter, "query parameter \(name)=\(text) is not a non-negative integer", parameter: name)
         }
         return value
     }

@@ -33,12 +33,12 @@ struct ProjectionController<Context: RequestContext>: Sendable {
         let q = request.uri.queryParameters
         guard let policy = q["policy"].map(String.init), !policy.isEmpty else {
             throw LedgerError(.invalidParameter, "query parameter policy is required (e.g. kp-core, kp-expanded, g7-russia, oecd-red-flags)",
-                              pointer: "policy")
+                              parameter: "policy")
         }
         var date: String?
         if let text = q["date"].map(String.init) {
             guard Identifiers.isDate(text) else {
-                throw LedgerError(.invalidParameter, "date \(text) is not a YYYY-MM-DD date", pointer: "date")
+                throw LedgerError(.invalidParameter, "date \(text) is not a YYYY-MM-DD date", parameter: "date")
             }
             date = text
         }
@@ -48,18 +48,18 @@ struct ProjectionController<Context: RequestContext>: Sendable {
     @Sendable func list(request: Request, context: Context) async throws -> Response {
         let q = request.uri.queryParameters
         guard let policy = q["policy"].map(String.init), !policy.isEmpty else {
-            throw LedgerError(.invalidParameter, "query parameter policy is required", pointer: "policy")
+            throw LedgerError(.invalidParameter, "query parameter policy is required", parameter: "policy")
         }
         var status: SourcingStatus?
         if let text = q["status"].map(String.init) {
             guard let s = SourcingStatus(rawValue: text) else {
-                throw LedgerError(.invalidParameter, "status \(text) is not one of compliant, at-risk, unverified, non-compliant", pointer: "status")
+                throw LedgerError(.invalidParameter, "status \(text) is not one of compliant, at-risk, unverified, non-compliant", parameter: "status")
             }
             status = s
         }
         let limit = try q.optionalInteger("limit") ?? 100
         guard limit >= 1, limit <= Self.maxPage else {
-            throw LedgerError(.invalidParameter, "limit must be between 1 and \(Self.maxPage), got \(limit)", pointer: "limit")
+            throw LedgerError(.invalidParameter, "limit must be between 1 and \(Self.maxPage), got \(limit)", parameter: "limit")
         }
         return Self.json(try desk.list(policy: policy, status: status, after: q["after"].map(String.init), limit: Int(limit),
                                        asOf: try q.optionalInteger("asOf")))
@@ -76,7 +76,7 @@ struct ProjectionController<Context: RequestContext>: Sendable {
     private func parcelID(_ context: Context) throws -> String {
         let id = try context.pathParameter("id")
         guard Identifiers.isID(id) else {
-            throw LedgerError(.invalidParameter, "the parcel id is not a valid id", pointer: "id")
+            throw LedgerError(.invalidParameter, "the parcel id is not a valid id", parameter: "id")
         }
         return id
     }

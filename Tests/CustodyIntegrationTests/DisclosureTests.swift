@@ -158,7 +158,7 @@ struct DisclosureTests {
         let missing = await refusal { _ = try await disclosureClient(daemon, chain.exporter).deposit(past) }
         #expect(missing?.status == 404 && missing?.slug == "not-found" && missing?.pointer == "/index")
         let missingRead = await refusal { _ = try await disclosureClient(daemon, chain.auditor).disclosures(index: 999) }
-        #expect(missingRead?.status == 404)
+        #expect(missingRead?.status == 404 && missingRead?.parameter == "index" && missingRead?.pointer == nil)
 
         // A malformed deposit: an extra member, a short salt.
         let extra = try await signedRequest(daemon, key: chain.exporter, method: "POST",

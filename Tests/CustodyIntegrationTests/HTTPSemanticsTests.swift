@@ -36,4 +36,23 @@ struct HTTPSemanticsTests {
         #expect(shown.status == 0 && shown.stdout.hasPrefix("BW/JW:1: rough, 1.00 ct in 1 stone(s)"), "\(shown)")
         try await daemon.stop()
     }
+
+    @Test("a problem with a query or path parameter names it in parameter; pointer stays a JSON pointer into the body")
+    func parameterProblems() async throws {
+        let daemon = try await LiveDaemon.start()
+        let base = daemon.baseURL.absoluteString
+        for (path, parameter) in [("/v1/entries?start=x", "start"), ("/v1/entries?limit=0", "limit"), ("/v1/entries/abc", "index"),
+                                  ("/v1/proofs/inclusion", "index"), ("/v1/proofs/consistency?from=1&to=x", "to"),
+                                  ("/v1/status", "policy"), ("/v1/status?policy=kp-core&limit=501", "limit"),
+                                  ("/v1/parcels/P/status?policy=kp-core&date=2026-02-30", "date"),
+                                  ("/v1/projections/digest?asOf=99", "asOf")] {
+            let response = try await rawRequest(URL(string: base + path)!, method: "GET")
+            #expect(response.status == 400 && response.problem?.slug == "invalid-parameter", "\(path): \(response)")
+            #expect(response.problem?.parameter == parameter && response.problem?.pointer == nil, "\(path)")
+        }
+        // A body's problem keeps its pointer and has no parameter.
+        let body = try await rawRequest(URL(string: base + "/v1/events")!, body: Data(#"{"body":{},"keyId":"x","signature":"y","z":1}"#.utf8))
+        #expect(body.problem?.pointer == "/z" && body.problem?.parameter == nil, "\(body)")
+        try await daemon.stop()
+    }
 }

@@ -39,9 +39,9 @@ struct ProvenanceAPITests {
 
         // Bad parameters are problems that name them.
         let unknownPolicy = try await rawRequest(URL(string: "\(daemon.baseURL.absoluteString)/v1/parcels/\(stone)/status?policy=nope")!, method: "GET")
-        #expect(unknownPolicy.status == 400 && unknownPolicy.problem?.pointer == "policy")
+        #expect(unknownPolicy.status == 400 && unknownPolicy.problem?.parameter == "policy" && unknownPolicy.problem?.pointer == nil)
         let beyond = try await rawRequest(URL(string: "\(daemon.baseURL.absoluteString)/v1/parcels/\(stone)/provenance?asOf=9999")!, method: "GET")
-        #expect(beyond.status == 400 && beyond.problem?.pointer == "asOf")
+        #expect(beyond.status == 400 && beyond.problem?.parameter == "asOf")
 
         // Listing by status: every parcel of the demo is compliant under kp-core; none is non-compliant.
         let page = try await daemon.client.statusPage(policy: "kp-core", status: nil, after: nil, limit: 100, asOf: nil)
