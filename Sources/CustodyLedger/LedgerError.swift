@@ -12,6 +12,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case notFound = "not-found"
         case invalidParameter = "invalid-parameter"
         case payloadTooLarge = "payload-too-large"
+        case methodNotAllowed = "method-not-allowed"
         case forbidden = "forbidden"
         case ruleViolation = "rule-violation"
         case shuttingDown = "shutting-down"
@@ -24,6 +25,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             case .unknownKey, .forbidden: 403
             case .ruleViolation: 409
             case .notFound: 404
+            case .methodNotAllowed: 405
             case .payloadTooLarge: 413
             case .shuttingDown, .storageFailure: 503
             }
@@ -43,6 +45,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             case .notFound: "Not found"
             case .invalidParameter: "Invalid parameter"
             case .payloadTooLarge: "Payload too large"
+            case .methodNotAllowed: "Method not allowed"
             case .shuttingDown: "Shutting down"
             case .storageFailure: "Storage failure"
             }

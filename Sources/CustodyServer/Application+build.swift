@@ -28,7 +28,8 @@ public func buildApplication(
         "log.size": "\(ledger.treeSize)", "log.origin": "\(ledger.signer.name)", "log.vkey": "\(verifierKey)",
         "data.dir": "\(configuration.dataDir)",
     ])
-    let router = Router()
+    // HEAD is answered wherever GET is, as GET without the body (RFC 9110 section 9.3.2).
+    let router = Router(options: .autoGenerateHeadEndpoints)
     router.add(middleware: ProblemMiddleware())
     LedgerController(ledger: ledger, maxBodyBytes: configuration.maxBodyBytes,
                      openAPIDocument: OpenAPIDocument.load()).addRoutes(to: router)
@@ -40,6 +41,8 @@ public func buildApplication(
     let projections = try ProjectionDesk(ledger: ledger, path: directory.projectionsPath, policyDirectory: configuration.policyDir,
                                          exportValue: { index in disclosures.exportValue(at: index) }, logger: logger)
     ProjectionController(desk: projections).addRoutes(to: router)
+    // Last, so that it wraps only the not-found answer: a known path asked with another method is a 405.
+    router.add(middleware: MethodNotAllowedMiddleware(router: router))
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port),

@@ -55,4 +55,28 @@ struct HTTPSemanticsTests {
         #expect(body.problem?.pointer == "/z" && body.problem?.parameter == nil, "\(body)")
         try await daemon.stop()
     }
+
+    @Test("a known path asked with another method is 405 with Allow; HEAD is answered as GET without the body")
+    func methods() async throws {
+        let daemon = try await LiveDaemon.start()
+        let base = daemon.baseURL.absoluteString
+        for (method, path, allow) in [("PUT", "/v1/events", "POST"), ("GET", "/v1/events", "POST"), ("POST", "/v1/checkpoint", "GET, HEAD"),
+                                      ("DELETE", "/v1/entries/0", "GET, HEAD"), ("PUT", "/v1/disclosures", "GET, HEAD, POST"),
+                                      ("POST", "/v1/parcels/P/status", "GET, HEAD")] {
+            let response = try await rawRequest(URL(string: base + path)!, method: method)
+            #expect(response.status == 405 && response.problem?.slug == "method-not-allowed" && response.problem?.status == 405,
+                    "\(method) \(path): \(response)")
+            #expect(response.headers["allow"] == allow, "\(method) \(path)")
+        }
+        let unknown = try await rawRequest(URL(string: base + "/v1/nothing")!, method: "PUT")
+        #expect(unknown.status == 404 && unknown.headers["allow"] == nil)
+
+        for path in ["/healthz", "/v1/checkpoint", "/v1/entries/0", "/v1/entries/999"] {
+            let get = try await rawRequest(URL(string: base + path)!, method: "GET")
+            let head = try await rawRequest(URL(string: base + path)!, method: "HEAD")
+            #expect(head.status == get.status && head.body.isEmpty && head.contentType == get.contentType, "HEAD \(path): \(head)")
+            #expect(head.headers["content-length"] == String(get.body.count), "HEAD \(path): \(head.headers)")
+        }
+        try await daemon.stop()
+    }
 }

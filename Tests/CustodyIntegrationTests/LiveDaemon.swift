@@ -68,6 +68,8 @@ struct RawResponse {
     let status: Int
     let contentType: String?
     let body: Data
+    /// Header fields by lower-cased name.
+    var headers: [String: String] = [:]
     var problem: Problem? { try? JSONDecoder().decode(Problem.self, from: body) }
 }
 
@@ -82,5 +84,7 @@ func rawRequest(_ url: URL, method: String = "POST", body: Data? = nil) async th
     if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
     let (data, response) = try await URLSession.shared.data(for: request)
     let http = response as! HTTPURLResponse
-    return RawResponse(status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), body: data)
+    var headers: [String: String] = [:]
+    for case let (name as String, value as String) in http.allHeaderFields { headers[name.lowercased()] = value }
+    return RawResponse(status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), body: data, headers: headers)
 }
