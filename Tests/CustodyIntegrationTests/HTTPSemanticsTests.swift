@@ -79,4 +79,46 @@ struct HTTPSemanticsTests {
         }
         try await daemon.stop()
     }
+
+    @Test("the OpenAPI document marks required exactly the query parameters the daemon requires")
+    func documentedParameters() async throws {
+        let daemon = try await LiveDaemon.start()
+        let base = daemon.baseURL.absoluteString
+        let document = try #require(try JSONParser.parse([UInt8](try await rawRequest(URL(string: base + "/openapi.json")!, method: "GET").body)).objectValue)
+        let components = document["components"]?.objectValue?["parameters"]?.objectValue
+        // A value each parameter accepts on a log of one entry (the genesis).
+        let values = ["start": "0", "limit": "1", "index": "0", "size": "1", "from": "1", "to": "1", "policy": "kp-core", "asOf": "1",
+                      "status": "compliant", "after": "A", "date": "2026-01-01"]
+        var checked = 0
+        for (path, item) in try #require(document["paths"]?.objectValue) where !path.contains("{") {
+            guard let operation = item.objectValue?["get"]?.objectValue else { continue }
+            let parameters = (operation["parameters"]?.arrayValue ?? []).compactMap { parameter -> JSONObject? in
+                guard let p = parameter.objectValue else { return nil }
+                guard let ref = p["$ref"]?.stringValue else { return p }
+                return components?[String(ref.split(separator: "/").last!)]?.objectValue
+            }
+            // Signed endpoints (header parameters) answer 401 before looking at the query.
+            guard !parameters.contains(where: { $0["in"]?.stringValue == "header" }) else { continue }
+            let query = parameters.filter { $0["in"]?.stringValue == "query" }.compactMap { p -> (String, Bool)? in
+                p["name"]?.stringValue.map { ($0, p["required"]?.boolValue ?? false) }
+            }
+            func get(_ names: [String]) async throws -> RawResponse {
+                let q = names.map { "\($0)=\(values[$0]!)" }.joined(separator: "&")
+                return try await rawRequest(URL(string: base + path + (q.isEmpty ? "" : "?" + q))!, method: "GET")
+            }
+            let all = try await get(query.map(\.0))
+            #expect(all.status == 200, "\(path) with every parameter: \(all.problem?.detail ?? "")")
+            for (name, required) in query {
+                let without = try await get(query.map(\.0).filter { $0 != name })
+                if required {
+                    #expect(without.status == 400 && without.problem?.parameter == name, "\(path) without required \(name): \(without.status)")
+                } else {
+                    #expect(without.status == 200, "\(path) without optional \(name): \(without.problem?.detail ?? "")")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked >= 12)
+        try await daemon.stop()
+    }
 }
