@@ -16,7 +16,8 @@ public struct AccessError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The problem document to answer with.
     public var problem: Problem
 
-    /// A problem with slug `slug` (`urn:custody:problem:<slug>`).
+    /// A problem with slug `slug` (`urn:custody:problem:<slug>`) that only the access-controlled API has; a
+    /// type the ledger has too is made from its ``LedgerError``, so that each type has one title.
     public init(_ slug: String, _ title: String, status: Int, _ detail: String, pointer: String? = nil, logIndex: UInt64? = nil) {
         problem = Problem(type: "urn:custody:problem:\(slug)", title: title, status: status, detail: detail)
         problem.pointer = pointer
@@ -50,13 +51,13 @@ public struct AccessError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func signatureMismatch(_ detail: String) -> AccessError {
         AccessError("signature-mismatch", "Signature does not verify", status: 401, detail)
     }
-    /// 403: the key is not registered, or is retired or revoked.
+    /// 403: the key is not registered, or is retired or revoked (the ledger's `unknown-key`).
     public static func unknownKey(_ detail: String, logIndex: UInt64? = nil) -> AccessError {
-        AccessError("unknown-key", "Unknown key", status: 403, detail, logIndex: logIndex)
+        AccessError(LedgerError(.unknownKey, detail, logIndex: logIndex))
     }
-    /// 403: the caller may not do this.
+    /// 403: the caller may not do this (the ledger's `forbidden`).
     public static func forbidden(_ detail: String, logIndex: UInt64? = nil) -> AccessError {
-        AccessError("forbidden", "Not allowed", status: 403, detail, logIndex: logIndex)
+        AccessError(LedgerError(.forbidden, detail, logIndex: logIndex))
     }
     /// 400: the disclosure is malformed or names no commitment.
     public static func invalidDisclosure(_ detail: String, pointer: String, logIndex: UInt64? = nil) -> AccessError {

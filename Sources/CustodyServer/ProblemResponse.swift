@@ -57,15 +57,19 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch is NIOTooManyBytesError {
             return APIResponse.problem(Problem(LedgerError(.payloadTooLarge, "the request body is over the configured limit")))
         } catch let error as HTTPError {
-            let slug: String = switch error.status.code {
-            case 404: "not-found"
-            case 405: "method-not-allowed"
-            case 413: "payload-too-large"
-            default: "http-\(error.status.code)"
+            let detail = error.body ?? "\(request.method) \(request.uri.path) is not part of the API"
+            // A status the API has a problem type for is answered as that type, with its one title.
+            let kind: LedgerError.Kind? = switch error.status.code {
+            case 404: .notFound
+            case 405: .methodNotAllowed
+            case 413: .payloadTooLarge
+            default: nil
             }
-            return APIResponse.problem(Problem(type: "urn:custody:problem:\(slug)", title: error.status.reasonPhrase,
-                                               status: error.status.code,
-                                               detail: error.body ?? "\(request.method) \(request.uri.path) is not part of the API"))
+            var response = APIResponse.problem(kind.map { Problem(LedgerError($0, detail)) }
+                ?? Problem(type: "urn:custody:problem:http-\(error.status.code)", title: error.status.reasonPhrase,
+                           status: error.status.code, detail: detail))
+            response.headers.append(contentsOf: error.headers)
+            return response
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
             return APIResponse.problem(Problem(type: "urn:custody:problem:internal", title: "Internal error", status: 500,

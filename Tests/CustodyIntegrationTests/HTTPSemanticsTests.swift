@@ -80,6 +80,36 @@ struct HTTPSemanticsTests {
         try await daemon.stop()
     }
 
+    @Test("a problem type has one title, whoever answers it: the router, a handler, or the OpenAPI document's examples")
+    func problemTitles() async throws {
+        let daemon = try await LiveDaemon.start()
+        let base = daemon.baseURL.absoluteString
+        var titles: [String: Set<String>] = [:]
+        for (method, path) in [("GET", "/v1/nothing"), ("GET", "/v1/entries/999"), ("GET", "/v1/parcels/nope"), ("PUT", "/v1/events"),
+                               ("GET", "/v1/entries?limit=0")] {
+            let problem = try #require(try await rawRequest(URL(string: base + path)!, method: method).problem, "\(method) \(path)")
+            titles[problem.type, default: []].insert(problem.title)
+        }
+        // Every problem shown in the OpenAPI document.
+        func collect(_ value: JSONValue) {
+            switch value {
+            case .object(let o):
+                if case .string(let type)? = o["type"], type.hasPrefix("urn:custody:problem:"), case .string(let title)? = o["title"] {
+                    titles[type, default: []].insert(title)
+                }
+                for (_, member) in o { collect(member) }
+            case .array(let items): items.forEach(collect)
+            default: break
+            }
+        }
+        collect(try JSONParser.parse([UInt8](try await rawRequest(URL(string: base + "/openapi.json")!, method: "GET").body)))
+        for kind in LedgerError.Kind.allCases {
+            titles["urn:custody:problem:\(kind.rawValue)", default: []].insert(kind.title)
+        }
+        for (type, seen) in titles { #expect(seen.count == 1, "\(type) has titles \(seen.sorted())") }
+        try await daemon.stop()
+    }
+
     @Test("the OpenAPI document marks required exactly the query parameters the daemon requires")
     func documentedParameters() async throws {
         let daemon = try await LiveDaemon.start()
