@@ -118,13 +118,18 @@ public final class EventEnvelope: Sendable {
 
     /// Strict JSON parsing with the parser's error mapped to a problem.
     public static func parseJSON(_ bytes: [UInt8]) throws(LedgerError) -> JSONValue {
-        do {
-            return try JSONParser.parse(bytes)
-        } catch {
-            if case .numberOutOfRange = error.kind {
-                throw LedgerError(.numberOutOfRange, error.description)
-            }
-            throw LedgerError(.invalidJSON, error.description)
+        do { return try JSONParser.parse(bytes) } catch { throw LedgerError(error) }
+    }
+}
+
+extension LedgerError {
+    /// The problem of JSON the parser refused: `number-out-of-range` for a number JCS cannot carry exactly,
+    /// `invalid-json` for anything else.
+    public init(_ error: JSONParseError) {
+        if case .numberOutOfRange = error.kind {
+            self.init(.numberOutOfRange, error.description)
+        } else {
+            self.init(.invalidJSON, error.description)
         }
     }
 }

@@ -54,34 +54,44 @@ enum BatchBody {
     ///
     /// The array is split without a tree (``JSONArraySplitter``) and each element is read on its own: in place
     /// when it is in the log's canonical form, parsed otherwise. Parsing the body as one tree would hold the
-    /// whole batch on one core. Only when an element is not JSON at all is the body parsed whole, so that a
-    /// malformed body is refused as one, as before, with the parser's own message.
+    /// whole batch on one core. An element that is well-formed JSON but refused for what it holds (a number out
+    /// of range, a duplicate key, a lone surrogate, nesting too deep, not an envelope) fails alone; only a body
+    /// that is not JSON text (one the splitter cannot split, or with an element that is not well-formed) is
+    /// refused as a whole, with its first syntax error.
     static func decode<T: Sendable>(_ bytes: [UInt8], then: @escaping @Sendable (EventEnvelope) -> T)
         -> Result<[Result<T, LedgerError>], LedgerError>
     {
         do throws(LedgerError) {
-            if let ranges = bytes.withUnsafeBufferPointer({ JSONArraySplitter.elements(of: $0) }) {
-                try checkCount(ranges.count)
-                let items = ParallelVerifier.map(ranges) { range -> Result<T, LedgerError>? in
-                    let item = Array(bytes[range])
-                    if let envelope = EventEnvelope(canonical: item) { return .success(then(envelope)) }
-                    // Inside the array an element sits one level deeper than it does alone.
-                    guard let value = try? JSONParser.parse(item, maxDepth: JSONParser.defaultMaxDepth - 1) else { return nil }
-                    return Result { () throws(LedgerError) in then(try EventEnvelope.parse(value)) }
+            guard let ranges = bytes.withUnsafeBufferPointer({ JSONArraySplitter.elements(of: $0) }) else {
+                throw malformed(bytes)
+            }
+            try checkCount(ranges.count)
+            let items = ParallelVerifier.map(ranges) { range -> Result<T, LedgerError>? in
+                let item = Array(bytes[range])
+                if let envelope = EventEnvelope(canonical: item) { return .success(then(envelope)) }
+                let value: JSONValue
+                // Inside the array an element sits one level deeper than it does alone.
+                do throws(JSONParseError) { value = try JSONParser.parse(item, maxDepth: JSONParser.defaultMaxDepth - 1) } catch {
+                    // The splitter only finds an element's extent; a malformed one may not even be one element.
+                    do { try JSONParser.checkSyntax(item) } catch { return nil }
+                    return .failure(LedgerError(error))
                 }
-                let decoded = items.compactMap { $0 }
-                if decoded.count == items.count { return .success(decoded) }
+                return Result { () throws(LedgerError) in then(try EventEnvelope.parse(value)) }
             }
-            guard case .array(let values) = try EventEnvelope.parseJSON(bytes) else {
-                throw LedgerError(.invalidEnvelope, "a batch is a JSON array of envelopes")
-            }
-            try checkCount(values.count)
-            return .success(ParallelVerifier.map(values) { value in
-                Result { () throws(LedgerError) in then(try EventEnvelope.parse(value)) }
-            })
+            let decoded = items.compactMap { $0 }
+            guard decoded.count == items.count else { throw malformed(bytes) }
+            return .success(decoded)
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Why `bytes`, which could not be split into well-formed elements, are refused as a whole: their first
+    /// syntax error.
+    private static func malformed(_ bytes: [UInt8]) -> LedgerError {
+        do throws(JSONParseError) { try JSONParser.checkSyntax(bytes) } catch { return LedgerError(error) }
+        // Well-formed JSON the splitter does not take is not an array.
+        return LedgerError(.invalidEnvelope, "a batch is a JSON array of envelopes")
     }
 
     private static func checkCount(_ count: Int) throws(LedgerError) {

@@ -68,6 +68,20 @@ public struct JSONParser {
         try run(buffer, maxDepth: maxDepth, numbers: numbers, sink: ValueBuilder())
     }
 
+    /// Checks that `bytes` are one JSON text by the RFC 8259 grammar alone, throwing its first syntax error at the
+    /// offset ``parse(_:maxDepth:numbers:)`` would report it. What is well-formed but refused for its content
+    /// passes: duplicate keys, numbers of any size, lone surrogate escapes, any nesting depth.
+    public static func checkSyntax(_ bytes: [UInt8]) throws(JSONParseError) {
+        try bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONParseError) in
+                guard let base = buffer.baseAddress, buffer.count > 0 else { throw JSONParseError(.emptyInput, at: 0) }
+                var core = ParserCore(base: base, end: buffer.count, maxDepth: .max, maxMagnitude: .infinity, sink: SyntaxCheck())
+                defer { core.releaseScratch() }
+                try core.parseDocument()
+            }
+        }.get()
+    }
+
     /// Runs the grammar over `buffer`, reporting values to `sink`. Every entry point (value building and
     /// direct canonicalization) goes through here, so they accept and reject exactly the same inputs.
     static func run<Sink: ParseSink>(
@@ -101,6 +115,27 @@ protocol ParseSink {
     mutating func endObject()
     /// The document's single top-level value.
     mutating func finish() -> Output
+    /// Whether a `\u` escape of a surrogate that is not half of a pair is let through (as U+FFFD), not refused.
+    static var acceptsLoneSurrogates: Bool { get }
+}
+
+extension ParseSink {
+    static var acceptsLoneSurrogates: Bool { false }
+}
+
+/// Takes every value and key and keeps nothing: ``JSONParser/checkSyntax(_:)``.
+struct SyntaxCheck: ParseSink {
+    mutating func null() {}
+    mutating func bool(_ value: Bool) {}
+    mutating func number(_ value: Double) {}
+    mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) {}
+    mutating func key(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { true }
+    mutating func beginArray() {}
+    mutating func endArray() {}
+    mutating func beginObject() {}
+    mutating func endObject() {}
+    mutating func finish() {}
+    static var acceptsLoneSurrogates: Bool { true }
 }
 
 /// Key fingerprint: length in the low byte, then the first 7 bytes. Equal keys have equal fingerprints,
@@ -521,19 +556,17 @@ struct ParserCore<Sink: ParseSink> {
                 case UInt8(ascii: "t"): decoded = 0x09
                 case UInt8(ascii: "u"):
                     let unit = try hex4(at: i + 2, escapeAt: i)
-                    if unit >= 0xD800, unit <= 0xDBFF {
-                        // Must be followed at once by an escaped low surrogate.
-                        guard i + 6 < end else { throw JSONParseError(.unexpectedEnd, at: end) }
-                        guard base[i + 6] == ASCII.backslash else { throw JSONParseError(.loneSurrogate, at: i) }
-                        guard i + 7 < end else { throw JSONParseError(.unexpectedEnd, at: end) }
-                        guard base[i + 7] == UInt8(ascii: "u") else { throw JSONParseError(.loneSurrogate, at: i) }
-                        let low = try hex4(at: i + 8, escapeAt: i + 6)
-                        guard low >= 0xDC00, low <= 0xDFFF else { throw JSONParseError(.loneSurrogate, at: i) }
-                        n += Self.encodeUTF8(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00), into: out + n)
-                        i += 12
+                    if unit >= 0xD800, unit <= 0xDFFF {
+                        if let scalar = try surrogatePair(unit, at: i) {
+                            n += Self.encodeUTF8(scalar, into: out + n)
+                            i += 12
+                            continue
+                        }
+                        guard Sink.acceptsLoneSurrogates else { throw JSONParseError(.loneSurrogate, at: i) }
+                        n += Self.encodeUTF8(0xFFFD, into: out + n)
+                        i += 6
                         continue
                     }
-                    if unit >= 0xDC00, unit <= 0xDFFF { throw JSONParseError(.loneSurrogate, at: i) }
                     n += Self.encodeUTF8(unit, into: out + n)
                     i += 6
                     continue
@@ -564,6 +597,19 @@ struct ParserCore<Sink: ParseSink> {
                 i += length
             }
         }
+    }
+
+    /// The scalar of the surrogate pair whose first half, `unit`, is the `\u` escape at `i`; nil when `unit` is not a
+    /// high surrogate followed at once by an escaped low one.
+    func surrogatePair(_ unit: UInt32, at i: Int) throws(JSONParseError) -> UInt32? {
+        guard unit <= 0xDBFF else { return nil }
+        guard i + 6 < end else { throw JSONParseError(.unexpectedEnd, at: end) }
+        guard base[i + 6] == ASCII.backslash else { return nil }
+        guard i + 7 < end else { throw JSONParseError(.unexpectedEnd, at: end) }
+        guard base[i + 7] == UInt8(ascii: "u") else { return nil }
+        let low = try hex4(at: i + 8, escapeAt: i + 6)
+        guard low >= 0xDC00, low <= 0xDFFF else { return nil }
+        return 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
     }
 
     /// Four hex digits at `j` (the `XXXX` of `\uXXXX` whose backslash is at `escapeAt`).

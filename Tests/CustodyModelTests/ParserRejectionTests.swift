@@ -210,6 +210,17 @@ struct ParserRejectionTests {
         }
     }
 
+    @Test("checkSyntax reports each syntax error as parse does, and lets through what is refused only for its content",
+          arguments: syntax + numbers + strings + utf8Cases + structure)
+    func syntaxOnly(_ c: Rejection) {
+        switch c.kind {
+        case .duplicateKey, .numberOutOfRange, .loneSurrogate, .tooDeep:
+            #expect(throws: Never.self) { try JSONParser.checkSyntax(c.input) }
+        default:
+            #expect(throws: JSONParseError(c.kind, at: c.offset)) { try JSONParser.checkSyntax(c.input) }
+        }
+    }
+
     @Test("duplicate keys in large objects are found (hash-set path)")
     func duplicateInLargeObject() throws {
         for count in [15, 16, 17, 40, 1000] {
