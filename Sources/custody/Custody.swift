@@ -166,13 +166,32 @@ extension Custody {
         func run() async throws {
             let data = try readInput(envelope)
             let client = try server.client()
-            if data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "[") {
-                print(try prettyJSON(try await client.submit(batch: data)))
+            let verifier = try logKey.verifier()
+            guard data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "[") else {
+                let receipt = try await client.submit(envelope: data)
+                if let verifier { try verifyReceipt(receipt, verifier: verifier) }
+                print(try prettyJSON(receipt))
                 return
             }
-            let receipt = try await client.submit(envelope: data)
-            if let verifier = try logKey.verifier() { try verifyReceipt(receipt, verifier: verifier) }
-            print(try prettyJSON(receipt))
+            let batch = try await client.submit(batch: data)
+            // Each receipt is checked as a single one is; every result is printed before the exit status says how it went.
+            var unverified: [String] = []
+            if let verifier {
+                for (item, result) in batch.results.enumerated() {
+                    guard let receipt = result.receipt else { continue }
+                    do { try verifyReceipt(receipt, verifier: verifier) } catch {
+                        unverified.append("item \(item) (index \(receipt.index)): \(error)")
+                    }
+                }
+            }
+            print(try prettyJSON(batch))
+            let rejected = batch.results.filter { $0.problem != nil }.count
+            for line in unverified { FileHandle.standardError.write(Data("receipt does not verify: \(line)\n".utf8)) }
+            if rejected > 0 {
+                FileHandle.standardError.write(Data("refused: \(rejected) of \(batch.results.count) items (their problems are above)\n".utf8))
+            }
+            guard unverified.isEmpty else { throw ExitCode(1) }
+            if rejected > 0 { throw ExitCode(2) }
         }
     }
 

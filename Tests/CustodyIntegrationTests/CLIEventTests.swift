@@ -168,6 +168,33 @@ struct CLIEventTests {
         try await daemon.stop()
     }
 
+    @Test("custody submit of a batch checks every receipt against --log-key, prints every result, and exits 2 when an item is refused")
+    func submitBatch() async throws {
+        let daemon = try await LiveDaemon.start()
+        let cli = try CustodyCLI(daemon: daemon)
+        func envelope(_ participant: String) throws -> String {
+            String(decoding: try registration(participant, key: .generate(), registrar: daemon.registrarKey).leafInput, as: UTF8.self)
+        }
+        let good = cli.directory + "/good.json", mixed = cli.directory + "/mixed.json"
+        try "[\(try envelope("batch-1")),\(try envelope("batch-2"))]".write(toFile: good, atomically: true, encoding: .utf8)
+        try "[\(try envelope("batch-3")),{\"x\":1}]".write(toFile: mixed, atomically: true, encoding: .utf8)
+        let logKey = ["--log-key", daemon.directory.logVerifierKeyPath]
+
+        let accepted = try await cli.run(["submit", good] + logKey + cli.server)
+        #expect(accepted.status == 0 && accepted.stderr.isEmpty, "\(accepted)")
+        let refused = try await cli.run(["submit", mixed] + logKey + cli.server)
+        #expect(refused.status == 2 && refused.stderr.contains("refused: 1 of 2 items"), "\(refused)")
+        let results = try JSONDecoder().decode(BatchResult.self, from: Data(refused.stdout.utf8)).results
+        #expect(results.map(\.status) == ["accepted", "rejected"] && results[1].problem?.item == 1)
+
+        // Against another log's key, the receipts (here of duplicates) do not verify: exit 1, every result still printed.
+        let otherLog = try NoteSigner(name: "it.example/log", key: .generate()).verifier.encoded
+        let unverified = try await cli.run(["submit", good, "--log-key", otherLog] + cli.server)
+        #expect(unverified.status == 1 && unverified.stderr.contains("receipt does not verify: item 0 (index "), "\(unverified)")
+        #expect(try JSONDecoder().decode(BatchResult.self, from: Data(unverified.stdout.utf8)).results.count == 2)
+        try await daemon.stop()
+    }
+
     @Test("cancel, reject and kp return from flags: the parcels are the sender's or exporter's again")
     func closingCommands() async throws {
         let daemon = try await LiveDaemon.start()
