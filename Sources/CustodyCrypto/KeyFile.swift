@@ -40,12 +40,9 @@ public struct KeyFile: Codable, Sendable {
 
     /// Reads and checks a key file.
     public static func read(from path: String) throws -> KeyFile {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw CryptoError("cannot read key file \(path): \(error.localizedDescription)")
-        }
+        let bytes = try SecureFile.contents(of: path)
         let file: KeyFile
-        do { file = try JSONDecoder().decode(KeyFile.self, from: data) } catch {
+        do { file = try JSONDecoder().decode(KeyFile.self, from: Data(bytes)) } catch {
             throw CryptoError("\(path) is not a custody key file")
         }
         _ = try file.signingKey()
@@ -62,8 +59,28 @@ public struct KeyFile: Codable, Sendable {
     }
 }
 
-/// Crash-safe writes of secret files: temporary file with mode 0600, fsync, then link into place.
+/// Crash-safe writes of secret files (temporary file with mode 0600, fsync, then link into place), and reads
+/// whose errors name the file and the system's reason.
 public enum SecureFile {
+    /// The whole contents of the file at `path`. The error says which file and why (`No such file or directory`,
+    /// `Is a directory`, `Permission denied`), where Foundation's messages for the same failures name neither.
+    public static func contents(of path: String) throws(CryptoError) -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw CryptoError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { return contents }
+            guard n > 0 else {
+                if errno == EINTR { continue }
+                throw CryptoError("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            contents.append(contentsOf: chunk[..<n])
+        }
+    }
+
     /// Writes `bytes` to a new file at `path` with mode 0600. Fails if `path` exists.
     public static func writeNew(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
         let temp = path + ".tmp-\(getpid())"

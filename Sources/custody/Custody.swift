@@ -44,17 +44,48 @@ struct LogKeyOptions: ParsableArguments {
 
     func verifier() throws -> NoteVerifier? {
         guard let logKey else { return nil }
-        let text = FileManager.default.fileExists(atPath: logKey) ? try String(contentsOfFile: logKey, encoding: .utf8) : logKey
+        let text = FileManager.default.fileExists(atPath: logKey) ? String(decoding: try SecureFile.contents(of: logKey), as: UTF8.self) : logKey
         do { return try NoteVerifier(encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) } catch {
             throw ValidationError("--log-key: \(error)")
         }
     }
 }
 
+/// The command could not do what it was asked, though it was asked correctly: a file it cannot read or whose
+/// contents are not what it needs, a proof or signature that does not verify. Exit status 1 (a malformed command
+/// line is a `ValidationError`, 64; an event the daemon refuses, 2).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The contents of the input file `path`, or of standard input for `-`. A file that cannot be read is a
+/// `CommandFailure` naming it and the reason, not a usage error.
 func readInput(_ path: String) throws -> Data {
     if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
-    do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+    do { return Data(try SecureFile.contents(of: path)) } catch { throw CommandFailure(error.description) }
+}
+
+/// Prints the problem of an event the daemon refused (title, detail, rule, pointer, log index) to standard error,
+/// or as JSON to standard output; the caller then exits with status 2.
+func reportRefusal(_ problem: Problem, type: String, json: Bool = false) {
+    if json {
+        print((try? prettyJSON(problem)) ?? "")
+        return
+    }
+    var lines = ["refused: \(type): \(problem.title) (\(problem.status) \(problem.slug))", "  \(problem.detail)"]
+    if let rule = problem.rule { lines.append("  rule:      \(rule)") }
+    if let pointer = problem.pointer { lines.append("  pointer:   \(pointer)") }
+    if let index = problem.logIndex { lines.append("  log index: \(index)") }
+    FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+}
+
+/// Submits one envelope; a refusal prints its problem and exits with status 2, as every event command does.
+func submitOrReport(_ envelope: Data, type: String, client: LedgerClient) async throws -> Receipt {
+    do { return try await client.submit(envelope: envelope) } catch let error as ClientError {
+        guard let problem = error.problem else { throw error }
+        reportRefusal(problem, type: type)
+        throw ExitCode(2)
     }
 }
 
@@ -131,7 +162,7 @@ extension Custody {
                 ("publicKeys", .array([.string(key.base64)])),
             ]), signer: registrarFile.participant)
             let envelope = try EventEnvelope.sign(body: body, with: registrarFile.signingKey())
-            let receipt = try await server.client().submit(envelope: Data(envelope.leafInput))
+            let receipt = try await submitOrReport(Data(envelope.leafInput), type: envelope.type, client: server.client())
             print("registered \(participant) (key \(key.keyID)) at index \(receipt.index)")
         }
     }
@@ -148,9 +179,9 @@ extension Custody {
             let keyFile = try KeyFile.read(from: key)
             let value: JSONValue
             do { value = try JSONParser.parse([UInt8](try readInput(event))) } catch let e as JSONParseError {
-                throw ValidationError("\(event): \(e)")
+                throw CommandFailure("\(event): \(e)")
             }
-            guard case .object(let body) = value else { throw ValidationError("\(event): an event body is a JSON object") }
+            guard case .object(let body) = value else { throw CommandFailure("\(event): an event body is a JSON object") }
             let envelope = try EventEnvelope.sign(body: completeBody(body, signer: keyFile.participant), with: keyFile.signingKey())
             let text = envelopeJSON(envelope) + "\n"
             if let out { try Data(text.utf8).write(to: URL(fileURLWithPath: out)) } else { print(text, terminator: "") }
@@ -168,7 +199,8 @@ extension Custody {
             let client = try server.client()
             let verifier = try logKey.verifier()
             guard data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "[") else {
-                let receipt = try await client.submit(envelope: data)
+                let type = (try? EventEnvelope.parse([UInt8](data)))?.type ?? "event"
+                let receipt = try await submitOrReport(data, type: type, client: client)
                 if let verifier { try verifyReceipt(receipt, verifier: verifier) }
                 print(try prettyJSON(receipt))
                 return
@@ -204,7 +236,7 @@ extension Custody {
             let note = try await server.client().checkpoint()
             if let verifier = try logKey.verifier() {
                 do { _ = try Checkpoint.open(note, verifier: verifier) } catch {
-                    throw ValidationError("checkpoint does not verify: \(error)")
+                    throw CommandFailure("checkpoint does not verify: \(error)")
                 }
             }
             print(note, terminator: "")
@@ -215,17 +247,17 @@ extension Custody {
         static let configuration = CommandConfiguration(abstract: "Fetch and verify the inclusion proof of an entry against a verified checkpoint.")
         @OptionGroup var server: ServerOptions
         @OptionGroup var logKey: LogKeyOptions
-        @Option(help: "Log index of the entry.") var index: UInt64
+        @Option(parsing: .unconditional, help: "Log index of the entry.") var index: UInt64
 
         func run() async throws {
             let client = try server.client()
             let (verifier, pinned) = try await resolveVerifier(client: client, logKey: logKey)
             let checkpoint = try Checkpoint.open(try await client.checkpoint(), verifier: verifier)
-            guard index < checkpoint.size else { throw ValidationError("index \(index) is not in the log (size \(checkpoint.size))") }
+            guard index < checkpoint.size else { throw CommandFailure("entry \(index) is not in the log (tree size \(checkpoint.size))") }
             let entry = try await client.entry(index)
             let leafHash = Merkle.leafHash(entry.leafInput)
             let proof = try await client.inclusionProof(index: index, size: checkpoint.size)
-            guard let path = proof.path else { throw ValidationError("the proof is not base64") }
+            guard let path = proof.path else { throw CommandFailure("the daemon's inclusion proof is not base64") }
             try Merkle.verifyInclusion(leafHash: leafHash, index: index, size: checkpoint.size, proof: path, root: checkpoint.root)
             let envelope = try EventEnvelope.parse(entry.leafInput)
             print("entry \(index) (\(envelope.type) by \(envelope.signer), event \(envelope.eventIDHex))")
@@ -261,7 +293,11 @@ extension Custody {
             } else {
                 source = RemoteAuditSource(client: try LedgerClient(server: server!))
             }
-            let sinceText = try since.map { String(decoding: try readInput($0), as: UTF8.self) }
+            let sinceText = try since.map { path in
+                let text = String(decoding: try readInput(path), as: UTF8.self)
+                guard !text.isEmpty else { throw CommandFailure("--since \(path) is empty: expected a signed checkpoint, as --save-checkpoint writes") }
+                return text
+            }
             let showProgress = progress
             var options = AuditOptions(logKey: try logKey.verifier(), since: sinceText, progress: { done, total in
                 if showProgress { FileHandle.standardError.write(Data("\rverified \(done)/\(total)".utf8)) }
@@ -383,7 +419,7 @@ func verifyReceipt(_ receipt: Receipt, verifier: NoteVerifier) throws {
     let checkpoint = try Checkpoint.open(receipt.checkpoint, verifier: verifier)
     guard let leafHash = Base64.decode(receipt.leafHash), let path = receipt.inclusionProof.path,
           receipt.inclusionProof.treeSize == checkpoint.size
-    else { throw ValidationError("the receipt is malformed") }
+    else { throw CommandFailure("receipt of index \(receipt.index) is malformed") }
     try Merkle.verifyInclusion(leafHash: leafHash, index: receipt.index, size: checkpoint.size, proof: path, root: checkpoint.root)
 }
 

@@ -19,7 +19,7 @@ extension Custody {
                 """)
         @OptionGroup var server: ServerOptions
         @Option(help: "Your key file; its key must be registered in the log.") var key: String
-        @Option(help: "Log index of the event, when the file has none.") var index: UInt64?
+        @Option(parsing: .unconditional, help: "Log index of the event, when the file has none.") var index: UInt64?
         @Option(help: "The commitment's JSON pointer in the event (e.g. /valueCommitment), when the file has none.") var field: String?
         @Argument(help: "The disclosure file, or - for standard input.") var disclosure: String
 
@@ -28,7 +28,7 @@ extension Custody {
             let field = field.map { $0.hasPrefix("/") ? $0 : "/" + $0 }
             let deposit: DisclosureDeposit
             do { deposit = try DisclosureDeposit.parse(bytes, index: index, field: field) } catch {
-                throw ValidationError("\(disclosure): \(error.problem.detail)")
+                throw CommandFailure("\(disclosure): \(error.problem.detail)")
             }
             if let index, index != deposit.index {
                 throw ValidationError("--index \(index) differs from the file's index \(deposit.index)")
@@ -54,7 +54,7 @@ extension Custody {
         @OptionGroup var server: ServerOptions
         @OptionGroup var logKey: LogKeyOptions
         @Option(help: "Your key file; its key must be registered in the log.") var key: String
-        @Option(help: "Log index of the event.") var index: UInt64
+        @Option(parsing: .unconditional, help: "Log index of the event.") var index: UInt64
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -67,7 +67,7 @@ extension Custody {
                 let (verifier, _) = try await resolveVerifier(client: client, logKey: logKey)
                 let checkpoint = try Checkpoint.open(try await client.checkpoint(), verifier: verifier)
                 guard let path = try await client.inclusionProof(index: index, size: checkpoint.size).path else {
-                    throw ValidationError("the inclusion proof is not base64")
+                    throw CommandFailure("the daemon's inclusion proof is not base64")
                 }
                 try Merkle.verifyInclusion(leafHash: Merkle.leafHash(entry.leafInput), index: index, size: checkpoint.size,
                                            proof: path, root: checkpoint.root)

@@ -7,8 +7,8 @@ import Foundation
 
 /// A weight given as decimal carats (`--carats 1520.50`) or as integer points (`--points 152050`).
 struct WeightOptions: ParsableArguments {
-    @Option(help: "Weight in carats, at most 2 decimals, e.g. 1520.50 (1 ct = 100 points).") var carats: String?
-    @Option(help: "Weight in points (1 ct = 100 points), instead of --carats.") var points: Int64?
+    @Option(parsing: .unconditional, help: "Weight in carats, at most 2 decimals, e.g. 1520.50 (1 ct = 100 points).") var carats: String?
+    @Option(parsing: .unconditional, help: "Weight in points (1 ct = 100 points), instead of --carats.") var points: Int64?
 
     func validate() throws { _ = try optional() }
 
@@ -17,7 +17,9 @@ struct WeightOptions: ParsableArguments {
         switch (carats, points) {
         case (nil, nil): return nil
         case (let text?, nil): return try caratsArgument(text, flag: "--carats")
-        case (nil, let n?): return n
+        case (nil, let n?):
+            guard n >= 1 else { throw ValidationError("--points \(n): must be positive") }
+            return n
         case (.some, .some): throw ValidationError("give --carats or --points, not both")
         }
     }

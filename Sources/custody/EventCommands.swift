@@ -43,7 +43,7 @@ extension Custody {
         @Option(help: "The site it was extracted at.") var site: String
         @Option(help: "The new parcel's id.") var parcel: String
         @OptionGroup var weight: WeightOptions
-        @Option(help: "Number of stones.") var stones: Int64
+        @Option(parsing: .unconditional, help: "Number of stones.") var stones: Int64
         @Option(help: "Day of extraction, YYYY-MM-DD (default: the event's day).") var extractedOn: String?
         @OptionGroup var event: EventOptions
 
@@ -88,7 +88,7 @@ extension Custody {
         static let configuration = CommandConfiguration(
             abstract: "Accept a transfer addressed to you (custody.accept); custody passes to you.",
             discussion: "Example: custody accept --key retail.key --transfer 24")
-        @Option(help: "Log index of the transfer.") var transfer: UInt64
+        @Option(parsing: .unconditional, help: "Log index of the transfer.") var transfer: UInt64
         @OptionGroup var event: EventOptions
 
         func perform() async throws {
@@ -100,7 +100,7 @@ extension Custody {
         static let configuration = CommandConfiguration(
             abstract: "Withdraw a transfer you sent that is still pending (custody.cancel); its parcels are yours again.",
             discussion: "Example: custody cancel --key surat.key --transfer 24 --reason \"wrong consignee\"")
-        @Option(help: "Log index of the transfer.") var transfer: UInt64
+        @Option(parsing: .unconditional, help: "Log index of the transfer.") var transfer: UInt64
         @Option(help: "Why it is withdrawn.") var reason: String
         @OptionGroup var event: EventOptions
 
@@ -113,7 +113,7 @@ extension Custody {
         static let configuration = CommandConfiguration(
             abstract: "Refuse a pending transfer addressed to you (custody.reject); its parcels go back to the sender.",
             discussion: "Example: custody reject --key retail.key --transfer 24 --reason \"seal broken on arrival\"")
-        @Option(help: "Log index of the transfer.") var transfer: UInt64
+        @Option(parsing: .unconditional, help: "Log index of the transfer.") var transfer: UInt64
         @Option(help: "Why it is refused.") var reason: String
         @OptionGroup var event: EventOptions
 
@@ -228,8 +228,8 @@ extension Custody {
                 """)
         @Option(help: "The parcel or stone sold.") var parcel: String
         @Option(help: "The buyer: a participant id, or consumer.") var buyer: String = "consumer"
-        @Option(help: "The price in US dollars, at most 2 decimals (committed, not logged in clear).") var price: String?
-        @Option(help: "The price in US cents, instead of --price.") var priceCents: Int64?
+        @Option(parsing: .unconditional, help: "The price in US dollars, at most 2 decimals (committed, not logged in clear).") var price: String?
+        @Option(parsing: .unconditional, help: "The price in US cents, instead of --price.") var priceCents: Int64?
         @OptionGroup var event: EventOptions
 
         func perform() async throws {

@@ -64,7 +64,7 @@ struct EventOptions: ParsableArguments {
     /// The key file and the participant it signs for.
     func signingIdentity() throws -> (KeyFile, String) {
         let file: KeyFile
-        do { file = try KeyFile.read(from: key) } catch { throw ValidationError("--key: \(error)") }
+        do { file = try KeyFile.read(from: key) } catch { throw CommandFailure("--key: \(error)") }
         let participant = signer ?? file.participant
         guard !participant.isEmpty else { throw ValidationError("--key \(key) names no participant; give --signer") }
         return (file, participant)
@@ -109,7 +109,7 @@ struct EventOptions: ParsableArguments {
             }
             // A 4xx refusal stores nothing; after a 5xx the outcome is not certain, so the disclosure is kept.
             if problem.status < 500 { openings.remove() } else { openings.report(index: nil, unknownOutcome: true) }
-            reportRefusal(problem, type: draft.type)
+            reportRefusal(problem, type: draft.type, json: json)
             throw ExitCode(2)
         }
         try openings.write(index: receipt.index)
@@ -122,19 +122,6 @@ struct EventOptions: ParsableArguments {
                   + (logKey.logKey == nil ? "" : " (checkpoint signature and inclusion proof checked)"))
         }
         openings.report(index: receipt.index)
-    }
-
-    /// Prints the daemon's problem: title, detail, rule, pointer and log index.
-    func reportRefusal(_ problem: Problem, type: String) {
-        if json {
-            print((try? prettyJSON(problem)) ?? "")
-            return
-        }
-        var lines = ["refused: \(type): \(problem.title) (\(problem.status) \(problem.slug))", "  \(problem.detail)"]
-        if let rule = problem.rule { lines.append("  rule:      \(rule)") }
-        if let pointer = problem.pointer { lines.append("  pointer:   \(pointer)") }
-        if let index = problem.logIndex { lines.append("  log index: \(index)") }
-        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 
     /// A line for people that stays out of the way of JSON on standard output.
@@ -192,18 +179,18 @@ func writePrivate(_ data: Data, to path: String) throws {
     if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch { throw ValidationError("cannot create \(directory): \(error.localizedDescription)") }
+        } catch { throw CommandFailure("cannot create \(directory): \(error.localizedDescription)") }
     }
     let temp = path + ".tmp-\(getpid())"
     let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    guard fd >= 0 else { throw ValidationError("cannot create \(temp): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw CommandFailure("cannot create \(temp): \(String(cString: strerror(errno)))") }
     let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     let ok = written == data.count && fsync(fd) == 0
     close(fd)
     guard ok, rename(temp, path) == 0 else {
         let reason = String(cString: strerror(errno))
         unlink(temp)
-        throw ValidationError("cannot write \(path): \(reason)")
+        throw CommandFailure("cannot write \(path): \(reason)")
     }
     SecureFile.syncDirectory(of: path)
 }

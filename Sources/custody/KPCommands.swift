@@ -25,8 +25,8 @@ extension Custody {
             @Option(help: "The importer (a participant with the importer role there).") var importer: String
             @Option(help: "Parcels exported (comma-separated, or repeat the option).") var parcels: [String]
             @OptionGroup var weight: WeightOptions
-            @Option(help: "Declared value in US dollars, at most 2 decimals (committed, not logged in clear).") var value: String?
-            @Option(help: "Declared value in US cents, instead of --value.") var valueCents: Int64?
+            @Option(parsing: .unconditional, help: "Declared value in US dollars, at most 2 decimals (committed, not logged in clear).") var value: String?
+            @Option(parsing: .unconditional, help: "Declared value in US cents, instead of --value.") var valueCents: Int64?
             @Option(help: "Issue date, YYYY-MM-DD (default: the event's day).") var issuedOn: String?
             @Option(help: "Expiry date, YYYY-MM-DD.") var expiresOn: String
             @OptionGroup var event: EventOptions
@@ -132,8 +132,8 @@ extension Custody {
             @Option(help: ArgumentHelp("A parcel received, ID=CARATS,STONES (e.g. AE-1=520.00,1480); repeat for each.", valueName: "lot"))
             var parcel: [String]
             @OptionGroup var weight: WeightOptions
-            @Option(help: "Declared value in US dollars, at most 2 decimals (committed, not logged in clear).") var value: String?
-            @Option(help: "Declared value in US cents, instead of --value.") var valueCents: Int64?
+            @Option(parsing: .unconditional, help: "Declared value in US dollars, at most 2 decimals (committed, not logged in clear).") var value: String?
+            @Option(parsing: .unconditional, help: "Declared value in US cents, instead of --value.") var valueCents: Int64?
             @Option(help: "Issue date, YYYY-MM-DD.") var issuedOn: String
             @Option(help: "Expiry date, YYYY-MM-DD.") var expiresOn: String
             @Option(help: "Day of receipt, YYYY-MM-DD (default: the event's day).") var receivedOn: String?

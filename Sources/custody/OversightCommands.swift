@@ -68,7 +68,7 @@ extension Custody {
                 clarity, cut, and the evidence (--evidence-uri with its hash). Custody moves and weights are never corrected.
                 Example: custody correct --key lab.key --target 23 --set clarity=VS2 --reason "re-graded after cleaning"
                 """)
-        @Option(help: "Log index of the event to correct.") var target: UInt64
+        @Option(parsing: .unconditional, help: "Log index of the event to correct.") var target: UInt64
         @Option(help: ArgumentHelp("A field to amend, FIELD=VALUE; repeat for several.", valueName: "field=value")) var set: [String] = []
         @OptionGroup(title: "Evidence to amend") var evidence: EvidenceOptions
         @Flag(help: "Retract the event (site.register, attestation, incident, stone.grade) instead of amending it.") var retract = false
@@ -117,16 +117,16 @@ extension Custody {
                 abstract: "Publish a version of policy data, e.g. sanctioned origins or high-risk areas (policy.publish).",
                 discussion: "Example: custody policy publish --key data/registrar.key --policy high-risk-areas --version 2 --file areas.json")
             @Option(help: "Policy name, e.g. high-risk-areas.") var policy: String
-            @Option(help: "Version number (1 or more).") var version: Int64
+            @Option(parsing: .unconditional, help: "Version number (1 or more).") var version: Int64
             @Option(help: ArgumentHelp("The data: a JSON object, or - for standard input.", valueName: "file")) var file: String
             @OptionGroup var event: EventOptions
 
             func perform() async throws {
                 let value: JSONValue
                 do { value = try JSONParser.parse([UInt8](try readInput(file))) } catch let error as JSONParseError {
-                    throw ValidationError("--file \(file): \(error)")
+                    throw CommandFailure("--file \(file): \(error)")
                 }
-                guard case .object(let data) = value else { throw ValidationError("--file \(file): policy data must be a JSON object") }
+                guard case .object(let data) = value else { throw CommandFailure("--file \(file): policy data must be a JSON object") }
                 try await event.record(try build { try .policyPublish(policy: policy, version: version, data: data) })
             }
         }
@@ -159,7 +159,7 @@ extension Custody {
                 discussion: "Example: custody key retire --key miner-2027.key --key-id 63147337d7878bee9712825402fe5dd4")
             @Option(help: "The participant (default: the signer).") var participant: String?
             @Option(help: ArgumentHelp("The key to retire: its key id (32 hex), or a key file holding it.", valueName: "key")) var keyId: String
-            @Option(help: "First log index at which it no longer signs (default: right after this event).") var effectiveFrom: UInt64?
+            @Option(parsing: .unconditional, help: "First log index at which it no longer signs (default: right after this event).") var effectiveFrom: UInt64?
             @OptionGroup var event: EventOptions
 
             func perform() async throws {

@@ -37,7 +37,7 @@ extension Custody {
             abstract: "Show where a parcel or stone came from: custody chain, lineage and origin composition.")
         @Argument(help: "Parcel or stone id.") var parcel: String
         @OptionGroup var server: ServerOptions
-        @Option(name: .customLong("as-of"), help: "Answer as the log stood at this tree size.") var asOf: UInt64?
+        @Option(name: .customLong("as-of"), parsing: .unconditional, help: "Answer as the log stood at this tree size.") var asOf: UInt64?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -76,7 +76,7 @@ extension Custody {
         @Argument(help: "Parcel or stone id.") var parcel: String
         @OptionGroup var server: ServerOptions
         @Option(help: "Policy name.") var policy: String
-        @Option(name: .customLong("as-of"), help: "Judge as the log stood at this tree size.") var asOf: UInt64?
+        @Option(name: .customLong("as-of"), parsing: .unconditional, help: "Judge as the log stood at this tree size.") var asOf: UInt64?
         @Option(help: "Date (YYYY-MM-DD) for time-dependent rules; default the parcel's latest event.") var date: String?
         @Flag(help: "Print JSON.") var json = false
 
@@ -105,8 +105,8 @@ extension Custody {
         @Option(help: "Policy name.") var policy: String
         @Option(help: "Only this status: compliant, at-risk, unverified or non-compliant.") var status: String?
         @Option(help: "Start after this parcel id.") var after: String?
-        @Option(help: "Most parcels to list.") var limit: Int = 100
-        @Option(name: .customLong("as-of"), help: "As the log stood at this tree size.") var asOf: UInt64?
+        @Option(parsing: .unconditional, help: "Most parcels to list.") var limit: Int = 100
+        @Option(name: .customLong("as-of"), parsing: .unconditional, help: "As the log stood at this tree size.") var asOf: UInt64?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -128,10 +128,4 @@ extension Custody {
 /// A client error that names the server's problem, printed without the usage text.
 func failure(_ error: ClientError) -> any Error {
     CommandFailure(error.problem.map { "\($0.title): \($0.detail)" } ?? "\(error)")
-}
-
-/// A command failed for a reason the user should read (not a usage mistake).
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

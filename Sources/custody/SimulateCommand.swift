@@ -18,19 +18,19 @@ extension Custody {
                 appended in order from the start index. The same seed, registrar key and start index give the same bytes.
                 """)
 
-        @Option(help: "Envelopes to generate, set-up (participants, sites, attestations) included.") var events: Int
-        @Option(help: "Seed of the generator.") var seed: UInt64 = 1
-        @Option(help: "Share of production flows carrying a problem case, 0 to 1.") var problems: Double = 0.05
-        @Option(name: .customLong("deep-lineage"), help: "Woven chains of at least 20 split/mix generations to build (pairs).")
+        @Option(parsing: .unconditional, help: "Envelopes to generate, set-up (participants, sites, attestations) included.") var events: Int
+        @Option(parsing: .unconditional, help: "Seed of the generator.") var seed: UInt64 = 1
+        @Option(parsing: .unconditional, help: "Share of production flows carrying a problem case, 0 to 1.") var problems: Double = 0.05
+        @Option(name: .customLong("deep-lineage"), parsing: .unconditional, help: "Woven chains of at least 20 split/mix generations to build (pairs).")
         var deepLineage: Int = 0
         @Option(help: ArgumentHelp("Write the envelopes here, one JSON envelope per line.", valueName: "file.jsonl")) var out: String?
         @Option(help: "Submit the envelopes to custodyd at this URL, e.g. http://127.0.0.1:8080.") var server: String?
         @Option(help: ArgumentHelp("The registrar's key file (data/registrar.key). Needed with --server; with --out, without it the registrations are signed by a key derived from the seed, which no real log accepts.",
                                    valueName: "file"))
         var registrar: String?
-        @Option(name: .customLong("start-index"), help: "With --out: the tree size of the log the file will be appended to (1 = a fresh log).")
+        @Option(name: .customLong("start-index"), parsing: .unconditional, help: "With --out: the tree size of the log the file will be appended to (1 = a fresh log).")
         var startIndex: UInt64 = 1
-        @Option(help: "Envelopes per POST (with --server) or per signing batch.") var batch: Int = 500
+        @Option(parsing: .unconditional, help: "Envelopes per POST (with --server) or per signing batch.") var batch: Int = 500
 
         func validate() throws {
             guard (out == nil) != (server == nil) else { throw ValidationError("give exactly one of --out and --server") }
@@ -66,7 +66,7 @@ extension Custody {
             let progress = ProgressLine(total: events)
             var file: FileHandle?
             if let out {
-                guard FileManager.default.createFile(atPath: out, contents: nil) else { throw ValidationError("cannot create \(out)") }
+                guard FileManager.default.createFile(atPath: out, contents: nil) else { throw CommandFailure("cannot create \(out)") }
                 file = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
             }
             defer { try? file?.close() }
@@ -93,12 +93,12 @@ extension Custody {
                         guard let receipt = item.receipt, item.status == "accepted" else {
                             progress.finish()
                             let p = item.problem
-                            throw ValidationError("event \(expected) (\(envelopes[i].type) by \(envelopes[i].signer)) was refused: "
+                            throw CommandFailure("event \(expected) (\(envelopes[i].type) by \(envelopes[i].signer)) was refused: "
                                 + "\(p?.rule ?? p?.title ?? "?"): \(p?.detail ?? "no detail")")
                         }
                         guard receipt.index == expected, !receipt.duplicate else {
                             progress.finish()
-                            throw ValidationError("event \(expected) got index \(receipt.index)\(receipt.duplicate ? " (a duplicate)" : ""): "
+                            throw CommandFailure("event \(expected) got index \(receipt.index)\(receipt.duplicate ? " (a duplicate)" : ""): "
                                 + "the log grew from elsewhere during the run, or this seed was already simulated on it; "
                                 + "later transfers would name the wrong index, so the run stops")
                         }

@@ -195,6 +195,52 @@ struct CLIEventTests {
         try await daemon.stop()
     }
 
+    @Test("exit statuses agree with the README: a refused event 2, a file that cannot be read or a check that fails 1, a malformed flag 64")
+    func exitStatuses() async throws {
+        let daemon = try await LiveDaemon.start()
+        let cli = try CustodyCLI(daemon: daemon)
+        let miner = try await cli.participant("miner-x", country: "BW", roles: ["miner"])
+        let size = try await daemon.client.health().treeSize
+        func expect(_ arguments: [String], _ status: Int32, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let run = try await cli.run(arguments)
+            #expect(run.status == status && (message.isEmpty || run.stderr.contains(message)), "\(arguments.joined(separator: " ")): \(run)",
+                    sourceLocation: sourceLocation)
+        }
+
+        // Refused by the daemon: 2, with the problem.
+        let key = try KeyFile.read(from: cli.directory + "/" + miner)
+        try await expect(["register", "--registrar", daemon.directory.registrarKeyPath, "--public-key", key.publicKey, "--participant", "miner-x",
+                          "--legal-name", "Again", "--country", "BW", "--role", "miner"] + cli.server,
+                         2, "refused: participant.register: ")
+        try #"{"type":"parcel.extract","parcel":"P","site":"NOWHERE","carats":100,"stones":1,"extractedOn":"2026-01-01"}"#
+            .write(toFile: cli.directory + "/extract.json", atomically: true, encoding: .utf8)
+        try await expect(["sign", "--key", miner, "extract.json", "--out", "extract.envelope.json"], 0, "")
+        try await expect(["submit", "extract.envelope.json"] + cli.server, 2, "refused: parcel.extract: ")
+
+        // A file that is missing, a directory, or empty where a checkpoint is needed: 1, naming the file.
+        let missing = "cannot read /nonexistent: No such file or directory"
+        try await expect(["submit", "/nonexistent"] + cli.server, 1, missing)
+        try await expect(["sign", "--key", miner, "/nonexistent"], 1, missing)
+        try await expect(["disclose", "--key", miner, "/nonexistent"] + cli.server, 1, missing)
+        try await expect(["verify", "--since", "/nonexistent", "--log-only"] + cli.server, 1, missing)
+        try await expect(["verify", "--since", "/dev/null", "--log-only"] + cli.server, 1, "--since /dev/null is empty")
+        try await expect(["sign", "--key", miner, cli.directory], 1, "cannot read \(cli.directory): Is a directory")
+        try await expect(["sign", "--key", "/nonexistent", "extract.json"], 1, missing)
+        // An entry that is not in the log is not a usage error.
+        try await expect(["prove", "--index", "999"] + cli.server, 1, "entry 999 is not in the log (tree size \(size))")
+
+        // A malformed value: 64, and negative numbers reach the check that names them.
+        try await expect(["extract", "--key", miner, "--site", "S", "--parcel", "Q", "--carats", "-1", "--stones", "1"] + cli.server,
+                         64, "--carats -1: must not be negative")
+        try await expect(["extract", "--key", miner, "--site", "S", "--parcel", "Q", "--points", "-5", "--stones", "1"] + cli.server,
+                         64, "--points -5: must be positive")
+        try await expect(["extract", "--key", miner, "--site", "S", "--parcel", "Q", "--carats", "1", "--stones", "-2"] + cli.server,
+                         64, "stones must be between 1 and")
+        try await expect(["prove", "--index", "-1"] + cli.server, 64, "The value '-1' is invalid for '--index <index>'")
+        #expect(try await daemon.client.health().treeSize == size)
+        try await daemon.stop()
+    }
+
     @Test("cancel, reject and kp return from flags: the parcels are the sender's or exporter's again")
     func closingCommands() async throws {
         let daemon = try await LiveDaemon.start()
