@@ -100,11 +100,23 @@ public struct PolicyLibrary: Sendable {
         var reference: [String: JSONObject] = [:]
         var dirs: [URL] = []
         if let builtIn = Bundle.module.url(forResource: "Policies", withExtension: nil) { dirs.append(builtIn) }
-        if let directory { dirs.append(URL(fileURLWithPath: directory)) }
+        if let directory {
+            // A directory that is not there would otherwise add nothing, silently.
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw PolicyError("policy directory \(directory) does not exist or is not a directory")
+            }
+            dirs.append(URL(fileURLWithPath: directory))
+        }
         for dir in dirs {
             for (sub, isReference) in [("", false), ("reference", true)] {
                 let folder = sub.isEmpty ? dir : dir.appendingPathComponent(sub)
-                let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+                // reference/ is optional; the directory itself was checked above.
+                guard sub.isEmpty || FileManager.default.fileExists(atPath: folder.path) else { continue }
+                let files: [String]
+                do { files = try FileManager.default.contentsOfDirectory(atPath: folder.path) } catch {
+                    throw PolicyError("cannot list policy directory \(folder.path): \(error.localizedDescription)")
+                }
                 for file in files.sorted() where file.hasSuffix(".json") && !file.hasSuffix(".schema.json") {
                     let bytes = try [UInt8](Data(contentsOf: folder.appendingPathComponent(file)))
                     guard case .object(let o)? = try? JSONParser.parse(bytes) else {

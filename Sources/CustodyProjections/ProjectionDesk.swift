@@ -29,13 +29,13 @@ public final class ProjectionDesk: Sendable {
         var stopping = false
     }
 
-    /// Opens (or creates) the projections at `path` over `ledger`'s log.
-    public init(ledger: Ledger, path: String, policyDirectory: String? = nil,
+    /// Opens (or creates) the projections at `path` over `ledger`'s log, judging by `policies`.
+    public init(ledger: Ledger, path: String, policies: PolicyLibrary,
                 exportValue: @escaping @Sendable (UInt64) -> Int64? = { _ in nil }, logger: Logger) throws {
         self.ledger = ledger
         store = try ProjectionStore(path: path)
         projector = Projector(store: store, logger: logger)
-        engine = PolicyEngine(library: try PolicyLibrary(directory: policyDirectory), exportValue: exportValue)
+        engine = PolicyEngine(library: policies, exportValue: exportValue)
         self.logger = logger
     }
 

@@ -16,6 +16,8 @@ public func buildApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
+    // Policies first: a policy directory that cannot be read is refused before anything is created.
+    let policies = try PolicyLibrary(directory: configuration.policyDir)
     let directory = DataDirectory(path: configuration.dataDir)
     let (ledger, created) = try await directory.openLedger(origin: configuration.origin, logger: logger,
                                                            enforcesRules: configuration.enforcesCustodyRules)
@@ -38,7 +40,7 @@ public func buildApplication(
     DisclosureController(desk: disclosures, maxBodyBytes: configuration.maxBodyBytes).addRoutes(to: router)
     // Provenance and sourcing status: projections of the log in DIR/projections.sqlite, derived data that
     // is rebuilt from the log whenever it is missing or stale.
-    let projections = try ProjectionDesk(ledger: ledger, path: directory.projectionsPath, policyDirectory: configuration.policyDir,
+    let projections = try ProjectionDesk(ledger: ledger, path: directory.projectionsPath, policies: policies,
                                          exportValue: { index in disclosures.exportValue(at: index) }, logger: logger)
     ProjectionController(desk: projections).addRoutes(to: router)
     // Last, so that it wraps only the not-found answer: a known path asked with another method is a 405.

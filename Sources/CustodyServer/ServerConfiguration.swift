@@ -1,3 +1,4 @@
+import CustodyModel
 import Foundation
 import Logging
 
@@ -12,7 +13,16 @@ import Logging
 /// | request body limit | `maxBodyBytes` | `CUSTODY_MAX_BODY_BYTES` | `--max-body-bytes` | 16 MiB |
 /// | log level | `logLevel` | `CUSTODY_LOG_LEVEL` | `--log-level` | `info` |
 /// | extra sourcing policies | `policyDir` | `CUSTODY_POLICY_DIR` | `--policy-dir` | none (built-in policies only) |
+///
+/// A file key or a `CUSTODY_` variable that is not in this table is refused, so that a misspelt setting is not
+/// silently left at its default.
 public struct ServerConfiguration: Sendable, Equatable {
+    /// Each setting's file key and environment variable, as in the table above.
+    public static let settingNames: [(fileKey: String, environment: String)] = [
+        ("dataDir", "CUSTODY_DATA_DIR"), ("listen", "CUSTODY_LISTEN"), ("origin", "CUSTODY_ORIGIN"),
+        ("maxBodyBytes", "CUSTODY_MAX_BODY_BYTES"), ("logLevel", "CUSTODY_LOG_LEVEL"), ("policyDir", "CUSTODY_POLICY_DIR"),
+    ]
+
     /// Data directory.
     public var dataDir: String = "./data"
     /// Host to bind.
@@ -63,8 +73,12 @@ public struct ServerConfiguration: Sendable, Equatable {
             self.policyDir = policyDir
         }
 
-        /// The layer of `CUSTODY_*` environment variables.
+        /// The layer of `CUSTODY_*` environment variables; another variable with that prefix is refused.
         public static func environment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Layer {
+            let known = settingNames.map(\.environment)
+            if let unknown = env.keys.sorted().first(where: { $0.hasPrefix("CUSTODY_") && !known.contains($0) }) {
+                throw ConfigurationError("unknown environment variable \(unknown); custodyd reads \(known.joined(separator: ", "))")
+            }
             var max: Int?
             if let text = env["CUSTODY_MAX_BODY_BYTES"] {
                 guard let value = Int(text) else { throw ConfigurationError("CUSTODY_MAX_BODY_BYTES \"\(text)\" is not a number") }
@@ -74,11 +88,19 @@ public struct ServerConfiguration: Sendable, Equatable {
                          maxBodyBytes: max, logLevel: env["CUSTODY_LOG_LEVEL"], policyDir: env["CUSTODY_POLICY_DIR"])
         }
 
-        /// The layer of a JSON config file.
+        /// The layer of a JSON config file: an object whose members are file keys; any other member is refused.
         public static func file(_ path: String) throws -> Layer {
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
                 throw ConfigurationError("cannot read config file \(path): \(error.localizedDescription)")
+            }
+            // The decoder skips members it does not know; a misspelt key must not leave its setting at the default.
+            guard case .object(let object)? = try? JSONParser.parse([UInt8](data)) else {
+                throw ConfigurationError("config file \(path) is not a JSON object")
+            }
+            let known = settingNames.map(\.fileKey)
+            if let unknown = object.keys.first(where: { !known.contains($0) }) {
+                throw ConfigurationError("config file \(path): unknown key \"\(unknown)\"; the keys are \(known.joined(separator: ", "))")
             }
             do { return try JSONDecoder().decode(Layer.self, from: data) } catch {
                 throw ConfigurationError("config file \(path) is not valid: \(error)")

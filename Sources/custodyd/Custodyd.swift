@@ -12,8 +12,9 @@ struct Custodyd: AsyncParsableCommand {
         discussion: """
             Settings come from --config FILE (JSON: dataDir, listen, origin, maxBodyBytes, logLevel, policyDir), then the \
             environment (CUSTODY_DATA_DIR, CUSTODY_LISTEN, CUSTODY_ORIGIN, CUSTODY_MAX_BODY_BYTES, \
-            CUSTODY_LOG_LEVEL), then these flags, each overriding the one before. On first start with an empty \
-            data directory it creates the database, the log key, the registrar key and the genesis entry.
+            CUSTODY_LOG_LEVEL, CUSTODY_POLICY_DIR), then these flags, each overriding the one before; another key in the \
+            file, or another CUSTODY_ variable, is refused. On first start with an empty data directory it creates \
+            the database, the log key, the registrar key and the genesis entry.
             """)
 
     @Option(help: "Data directory (default ./data).") var dataDir: String?

@@ -39,4 +39,41 @@ struct ConfigurationTests {
             #expect(error.description.contains("localhost"))
         }
     }
+
+    @Test("an unknown config file key or CUSTODY_ variable is refused, naming it and the known ones")
+    func unknownSettings() throws {
+        let path = NSTemporaryDirectory() + "custodyd-\(UUID().uuidString).json"
+        try Data(#"{"origin":"file.example/log","lisen":"127.0.0.1:18490"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try ServerConfiguration.Layer.file(path)
+        } throws: { error in
+            let text = "\(error)"
+            return error is ConfigurationError && text.contains(#"unknown key "lisen""#) && text.contains("listen") && text.contains("policyDir")
+        }
+        #expect {
+            try ServerConfiguration.Layer.environment(["CUSTODY_LISEN": "127.0.0.1:18490", "CUSTODY_ORIGIN": "x.example/log"])
+        } throws: { error in
+            "\(error)".contains("CUSTODY_LISEN") && "\(error)".contains("CUSTODY_LISTEN")
+        }
+        // Other variables are none of the daemon's business; every known one is taken.
+        let known = Dictionary(uniqueKeysWithValues: ServerConfiguration.settingNames.map { ($0.environment, "1024") })
+        _ = try ServerConfiguration.Layer.environment(known.merging(["PATH": "/bin", "CUSTODYX": "1"]) { a, _ in a })
+        try Data(#"{"dataDir":"/srv","listen":"0.0.0.0:1","origin":"o","maxBodyBytes":2048,"logLevel":"info","policyDir":"/p"}"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+        #expect(try ServerConfiguration.Layer.file(path).policyDir == "/p")
+    }
+
+    @Test("a policy directory that does not exist is refused at start, before the data directory is created")
+    func missingPolicyDirectory() async throws {
+        var configuration = ServerConfiguration()
+        configuration.dataDir = NSTemporaryDirectory() + "custody-it-\(UUID().uuidString)"
+        configuration.port = 0
+        configuration.policyDir = "/nonexistent/policies"
+        await #expect {
+            _ = try await buildApplication(configuration: configuration, logger: Logger(label: "it"))
+        } throws: { error in
+            "\(error)".contains("/nonexistent/policies") && "\(error)".contains("does not exist")
+        }
+        #expect(!FileManager.default.fileExists(atPath: configuration.dataDir))
+    }
 }
