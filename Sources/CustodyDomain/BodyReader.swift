@@ -141,6 +141,85 @@ public struct BodyReader: Sendable {
         return n
     }
 
+    /// A required string of `length` characters (Unicode code points, as JSON Schema counts them).
+    public func string(_ key: String, length: ClosedRange<Int>) throws(RuleViolation) -> String {
+        let s = try string(key)
+        guard length.contains(s.unicodeScalars.count) else {
+            throw invalid(key, "\(key) must be \(length.lowerBound) to \(length.upperBound) characters, got \(s.unicodeScalars.count)")
+        }
+        return s
+    }
+
+    /// Required free text with at least one non-space character (the schemas' `minLength: 1, pattern: "\\S"`).
+    public func text(_ key: String) throws(RuleViolation) -> String {
+        let s = try string(key)
+        guard Identifiers.isText(s) else { throw invalid(key, "\(key) must contain a non-space character") }
+        return s
+    }
+
+    /// A required absolute URI (RFC 3986, the schemas' `format: uri`), such as `https://example.org/report.pdf`.
+    public func uri(_ key: String) throws(RuleViolation) -> String {
+        let s = try string(key)
+        guard Identifiers.isURI(s) else {
+            throw invalid(key, "\(key) \"\(s)\" is not an absolute URI (RFC 3986: a scheme, then ASCII only, no spaces; percent-encode the rest)")
+        }
+        return s
+    }
+
+    /// A required participant key id: 32 lowercase hex characters.
+    public func keyID(_ key: String) throws(RuleViolation) -> String {
+        try hex(key, count: 32, what: "a key id")
+    }
+
+    /// A required SHA-256 hash: 64 lowercase hex characters.
+    public func sha256(_ key: String) throws(RuleViolation) -> String {
+        try hex(key, count: 64, what: "a SHA-256 hash")
+    }
+
+    private func hex(_ key: String, count: Int, what: String) throws(RuleViolation) -> String {
+        let s = try string(key)
+        guard Identifiers.isHex(s, count: count) else { throw invalid(key, "\(key) must be \(count) lowercase hex characters (\(what))") }
+        return s
+    }
+
+    /// A required KP certificate number (`^[A-Z]{2}-[A-Za-z0-9/-]{1,60}$`).
+    public func certificateNumber(_ key: String) throws(RuleViolation) -> String {
+        let s = try string(key)
+        guard Identifiers.isCertificateNumber(s) else {
+            throw invalid(key, "\(key) \"\(s)\" is not a KP certificate number (a country code, a dash, then 1 to 60 letters, digits, / or -)")
+        }
+        return s
+    }
+
+    /// This reader, once every member is among `allowed`: a schema's `additionalProperties: false` on a nested
+    /// object (the top level is closed by the catalogue).
+    @discardableResult
+    public func closed(to allowed: [String]) throws(RuleViolation) -> BodyReader {
+        if let key = firstKey(where: { !allowed.contains($0) }) {
+            throw RuleViolation("schema.unknown-field", .invalid, "\(name) has no field \(key)", pointer: pointer(key))
+        }
+        return self
+    }
+
+    /// Which of `alternatives` the object names, when it names exactly one: a schema's `oneOf` over objects told
+    /// apart by a required member (an attestation's subject is a parcel or a site).
+    public func alternative(_ alternatives: [String]) throws(RuleViolation) -> String {
+        var found: String?
+        for key in alternatives where has(key) {
+            if let first = found {
+                throw RuleViolation("schema", .invalid, "\(name) names both \(first) and \(key); it names one of them", pointer: path)
+            }
+            found = key
+        }
+        guard let found else {
+            throw RuleViolation("schema", .invalid, "\(name) must name one of \(alternatives.joined(separator: ", "))", pointer: path)
+        }
+        return found
+    }
+
+    /// The object's name in messages: its pointer without `/body/` (`evidence`, `outputs/1`).
+    private var name: String { path.hasPrefix("/body/") ? String(path.dropFirst(6)) : "body" }
+
     /// A required ISO 3166-1 alpha-2 code.
     public func country(_ key: String) throws(RuleViolation) -> String {
         let s = try string(key)
@@ -168,11 +247,7 @@ public struct BodyReader: Sendable {
 
     /// A required 64-hex commitment (SHA-256 of the JCS form of `{"salt","value"}`).
     public func commitment(_ key: String) throws(RuleViolation) -> String {
-        let s = try string(key)
-        guard s.utf8.count == 64, s.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
-            throw invalid(key, "\(key) must be 64 lowercase hex characters (a SHA-256 commitment)")
-        }
-        return s
+        try hex(key, count: 64, what: "a SHA-256 commitment")
     }
 
     /// An optional commitment.
@@ -256,6 +331,37 @@ public enum Identifiers {
 
     @inline(__always) private static func isAlphanumeric(_ c: UInt8) -> Bool {
         (0x30...0x39).contains(c) || (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c)
+    }
+
+    /// `count` lowercase hex characters (key ids, hashes, commitments).
+    public static func isHex(_ s: String, count: Int) -> Bool {
+        s.utf8.count == count && s.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// Text with a character that is not white space, as the schemas' `\S` means it: JSON Schema patterns are
+    /// ECMA-262 regular expressions, whose white space is tab, vertical tab, form feed, U+FEFF, the Unicode
+    /// space separators (Zs) and the line terminators (LF, CR, U+2028, U+2029). (Not Unicode's White_Space
+    /// property, which adds U+0085 and leaves out U+FEFF.)
+    public static func isText(_ s: String) -> Bool {
+        s.unicodeScalars.contains { !isECMAScriptSpace($0) }
+    }
+
+    /// ECMA-262 `WhiteSpace` or `LineTerminator`: what `\s` matches in a schema's pattern.
+    static func isECMAScriptSpace(_ c: Unicode.Scalar) -> Bool {
+        switch c.value {
+        case 0x09...0x0d, 0x20, 0xa0, 0xfeff, 0x2028, 0x2029: return true
+        case 0...0x7f: return false
+        default: return c.properties.generalCategory == .spaceSeparator
+        }
+    }
+
+    /// A KP certificate number: `^[A-Z]{2}-[A-Za-z0-9/-]{1,60}$` (the issuing country, a dash, the number).
+    public static func isCertificateNumber(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { u in
+            guard (4...63).contains(u.count), (0x41...0x5a).contains(u[0]), (0x41...0x5a).contains(u[1]), u[2] == 0x2d else { return false }
+            return u[3...].allSatisfy { isAlphanumeric($0) || $0 == 0x2f || $0 == 0x2d }
+        }
     }
 
     /// Two upper-case ASCII letters.

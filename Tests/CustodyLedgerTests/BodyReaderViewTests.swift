@@ -18,11 +18,19 @@ struct BodyReaderViewTests {
             }
         }
         var lines: [String] = ["\(r.path) first key after m: \(r.firstKey(where: { $0 > "m" }) ?? "-")"]
+        lines.append(attempt("closed", "parcel carats") { try r.closed(to: ["parcel", "carats"]).path })
+        lines.append(attempt("alternative", "parcel subject") { try r.alternative(["parcel", "subject"]) })
         for key in r.object.keys + ["zzMissing"] {
             lines.append("\(r.path) has(\(key)) = \(r.has(key))")
             lines.append("\(r.path) value(\(key)) = \(r.value(key).map { String(decoding: CanonicalJSON.encode($0), as: UTF8.self) } ?? "-")")
             lines.append(attempt("string", key) { try r.string(key) })
             lines.append(attempt("optionalString", key) { try r.optionalString(key) ?? "-" })
+            lines.append(attempt("string 1...3", key) { try r.string(key, length: 1...3) })
+            lines.append(attempt("text", key) { try r.text(key) })
+            lines.append(attempt("uri", key) { try r.uri(key) })
+            lines.append(attempt("keyID", key) { try r.keyID(key) })
+            lines.append(attempt("sha256", key) { try r.sha256(key) })
+            lines.append(attempt("certificateNumber", key) { try r.certificateNumber(key) })
             lines.append(attempt("id", key) { try r.id(key) })
             lines.append(attempt("participantID", key) { try r.participantID(key) })
             lines.append(attempt("integer", key) { try r.integer(key) })
@@ -75,7 +83,8 @@ struct BodyReaderViewTests {
     /// meets every kind of value under the names it reads.
     static func randomValue(depth: Int, _ rng: inout some RandomNumberGenerator) -> JSONValue {
         let texts = ["", "P-1", "BW", "bw", "2024-02-29", "2023-02-29", String(repeating: "ab", count: 32),
-                     String(repeating: "0f", count: 32), "a b", "x/y", "-lead", String(repeating: "z", count: 129)]
+                     String(repeating: "0f", count: 32), "a b", "x/y", "-lead", String(repeating: "z", count: 129), " ",
+                     "https://example.org/a.pdf", "BW-2026/1", String(repeating: "c", count: 32)]
         switch Int.random(in: 0..<(depth < 3 ? 9 : 6), using: &rng) {
         case 0: return .null
         case 1: return .bool(Bool.random(using: &rng))

@@ -54,7 +54,7 @@ enum Check {
 
     /// Text with at least one non-space character.
     static func text(_ s: String, _ field: String) throws(EventBuilderError) -> JSONValue {
-        guard s.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+        guard Identifiers.isText(s) else {
             throw fail(field, "\(field) must not be empty")
         }
         return .string(s)
@@ -99,7 +99,7 @@ enum Check {
 
     /// `count` lowercase hex characters.
     static func hex(_ s: String, _ field: String, count: Int, what: String) throws(EventBuilderError) -> JSONValue {
-        guard s.utf8.count == count, s.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+        guard Identifiers.isHex(s, count: count) else {
             throw fail(field, "\(field) \"\(s)\" is not \(what) (\(count) lowercase hex characters)")
         }
         return .string(s)
@@ -107,29 +107,17 @@ enum Check {
 
     /// A KP certificate number: `^[A-Z]{2}-[A-Za-z0-9/-]{1,60}$`.
     static func certificate(_ s: String, _ field: String) throws(EventBuilderError) -> JSONValue {
-        let u = Array(s.utf8)
-        func alnum(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) || (0x41...0x5a).contains(c) || (0x61...0x7a).contains(c) }
-        guard (4...63).contains(u.count), (0x41...0x5a).contains(u[0]), (0x41...0x5a).contains(u[1]), u[2] == 0x2d,
-              u[3...].allSatisfy({ alnum($0) || $0 == 0x2f || $0 == 0x2d })
-        else {
+        guard Identifiers.isCertificateNumber(s) else {
             throw fail(field, "\(field) \"\(s)\" is not a KP certificate number (the issuing country's ISO code, a dash, then 1 to 60 letters, digits, / or -, e.g. BW-2026-000123)")
         }
         return .string(s)
     }
 
-    /// A URI with a scheme and no spaces: `^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$`.
+    /// An absolute URI (RFC 3986): a scheme, then ASCII only, no spaces.
     static func uri(_ s: String, _ field: String) throws(EventBuilderError) -> JSONValue {
-        let u = Array(s.unicodeScalars)
-        guard let colon = u.firstIndex(of: ":"), colon > 0, colon < u.count - 1, u[0].isASCIILetter,
-              u[1..<colon].allSatisfy({ $0.isASCIILetter || ("0"..."9").contains($0) || $0 == "+" || $0 == "." || $0 == "-" }),
-              u[(colon + 1)...].allSatisfy({ !$0.properties.isWhitespace })
-        else {
-            throw fail(field, "\(field) \"\(s)\" is not a URI with a scheme and no spaces, e.g. https://example.org/report.pdf")
+        guard Identifiers.isURI(s) else {
+            throw fail(field, "\(field) \"\(s)\" is not an absolute URI (a scheme, then ASCII only, no spaces; percent-encode the rest), e.g. https://example.org/report.pdf")
         }
         return .string(s)
     }
-}
-
-extension Unicode.Scalar {
-    var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
 }
