@@ -315,6 +315,13 @@ enum SchemaValidator {
 
     static let available: Bool = (try? run(["-c", "import jsonschema, referencing"]).status == 0) ?? false
 
+    /// Whether `format: uri` is checked too, as the daemon checks it (jsonschema needs rfc3986-validator for it).
+    static let checksURIs: Bool = available && (try? run(["-c", """
+        import sys
+        from jsonschema import Draft202012Validator
+        sys.exit(Draft202012Validator.FORMAT_CHECKER.conforms("not a uri", "uri"))
+        """]).status == 0) ?? false
+
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
