@@ -210,7 +210,9 @@ struct RuleContext<State: DomainState> {
         var out: [(String, Int64, Int64)] = []
         // A set, not a search of `out`: a batch may list thousands of outputs, and this runs on the sequencer.
         var ids = Set<String>()
+        let members = stonesKey.map { [idKey, "carats", $0] } ?? [idKey, "carats"]
         for r in readers {
+            try r.closed(to: members)
             let id = try r.id(idKey)
             guard ids.insert(id).inserted else {
                 throw RuleViolation("parcel.exists", .invalid, "output id \(id) is listed twice", pointer: r.pointer(idKey))

@@ -194,6 +194,7 @@ extension RuleContext {
         var weights: [Int64] = []
         var listed = Set<String>()
         for (i, item) in try body.objects("parcels").enumerated() {
+            try item.closed(to: ["parcel", "carats", "stones"])
             let id = try item.id("parcel")
             try requireNewParcel(id, pointer: "/body/parcels/\(i)/parcel")
             guard listed.insert(id).inserted else {

@@ -4,41 +4,39 @@ extension RuleContext {
     mutating func attest() throws {
         _ = try signer()
         let subject = try body.object("subject")
-        if subject.has("parcel") {
-            let id = try subject.id("parcel")
+        if try subject.alternative(["parcel", "site"]) == "parcel" {
+            let id = try subject.closed(to: ["parcel"]).id("parcel")
             guard try state.parcel(id) != nil else {
                 throw RuleViolation("parcel.unknown", .conflict, "parcel \(id) is not in the log", pointer: subject.pointer("parcel"))
             }
             changes.append(.parcelEvent(parcel: id, index: index))
         } else {
-            let id = try subject.id("site")
+            let id = try subject.closed(to: ["site"]).id("site")
             guard try state.site(id) != nil else {
                 throw RuleViolation("site.unknown", .conflict, "site \(id) is not registered", pointer: subject.pointer("site"))
             }
         }
         _ = try body.string("claim")
-        try evidence()
+        try Self.evidence(in: body)
     }
 
-    func evidence() throws {
-        let e = try body.object("evidence")
+    /// `evidence` of `owner` (a body, or a correction's `amend`): `{uri, sha256}`, nothing else.
+    static func evidence(in owner: BodyReader) throws {
+        let e = try owner.object("evidence").closed(to: ["uri", "sha256"])
         _ = try e.string("uri")
-        let hash = try e.string("sha256")
-        guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
-            throw RuleViolation("schema", .invalid, "evidence sha256 must be 64 lowercase hex", pointer: e.pointer("sha256"))
-        }
+        _ = try e.sha256("sha256")
     }
 
     mutating func incident() throws {
         _ = try signer(.auditor, .monitor)
         let scope = try body.object("scope")
-        if scope.has("site") {
-            let id = try scope.id("site")
+        if try scope.alternative(["site", "country"]) == "site" {
+            let id = try scope.closed(to: ["site"]).id("site")
             guard try state.site(id) != nil else {
                 throw RuleViolation("site.unknown", .conflict, "site \(id) is not registered", pointer: scope.pointer("site"))
             }
         } else {
-            _ = try scope.country("country")
+            _ = try scope.closed(to: ["country", "region"]).country("country")
             _ = try scope.string("region")
         }
         _ = try body.oneOf("category", IncidentCategory.self)
@@ -47,7 +45,7 @@ extension RuleContext {
             throw RuleViolation("incident.period", .invalid, "to is before from", pointer: "/body/to")
         }
         _ = try body.string("summary")
-        try evidence()
+        try Self.evidence(in: body)
     }
 
     /// Types whose content is descriptive (never custody) and so may be amended or retracted.
