@@ -423,8 +423,6 @@ BAD = [
     # catalogue-cases.json as the rules are fixed)
     ("participant-key-retire", "uppercase key id", lambda v: v.__setitem__("keyId", v["keyId"].upper())),
     ("participant-key-retire", "effectiveFrom 0 (the genesis)", setp(["effectiveFrom"], 0)),
-    ("participant-key-revoke", "empty reason", setp(["reason"], "")),
-    ("participant-key-revoke", "blank reason", setp(["reason"], "   ")),
     ("participant-key-revoke", "key id of 31 hex", setp(["keyId"], "a" * 31)),
     ("kp-export", "certificate without a country prefix", setp(["certificate"], "2026-000123")),
     ("kp-export", "certificate with a lowercase prefix", setp(["certificate"], "bw-2026-000123")),
@@ -435,7 +433,6 @@ BAD = [
     ("kp-return", "certificate with a lowercase prefix", setp(["certificate"], "bw-2026-000131")),
     ("custody-accept", "transfer 0 (the genesis)", setp(["transfer"], 0)),
     ("custody-cancel", "transfer 0 (the genesis)", setp(["transfer"], 0)),
-    ("stone-grade", "empty colour", setp(["color"], "")),
     ("attestation", "relative evidence uri", setp(["evidence", "uri"], "invoices/ADT-INV-2026-0311.pdf")),
     ("correction", "amended latitude in degrees", setp(["amend", "latE6"], -24.5235)),
     ("correction", "target 0 (the genesis)", setp(["target"], 0)),

@@ -80,7 +80,7 @@ extension RuleContext {
             throw RuleViolation("participant.exists", .conflict, "participant \(id) is already registered; add keys with participant.key.add",
                                 pointer: "/body/participant", logIndex: existing.registeredAt)
         }
-        let legalName = try body.string("legalName")
+        let legalName = try body.text("legalName")
         let country = try body.country("country")
         guard case .array(let roleValues)? = body.value("roles"), !roleValues.isEmpty else {
             throw RuleViolation("schema", .invalid, "roles must be a non-empty array", pointer: "/body/roles")
@@ -159,7 +159,7 @@ extension RuleContext {
     mutating func revokeKey() throws {
         let owner = try keyOwner()
         var key = try ownedKey(owner)
-        _ = try body.string("reason")
+        _ = try body.text("reason")
         guard key.revokedAt == nil else {
             throw RuleViolation("key.revoked", .conflict, "key \(key.keyID) is already revoked", pointer: "/body/keyId", logIndex: key.revokedAt)
         }

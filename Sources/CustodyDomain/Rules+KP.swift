@@ -136,7 +136,7 @@ extension RuleContext {
             throw RuleViolation("kp.return-date", .invalid, "returnedOn \(returned) is later than the event's own day \(today)",
                                 pointer: "/body/returnedOn")
         }
-        _ = try reason()
+        _ = try body.text("reason")
         try receive(c.parcels, sentAt: c.exportedAt, by: c.exporter, pointer: "/body/certificate")
         c.returnedAt = index
         changes.append(.certificate(c))

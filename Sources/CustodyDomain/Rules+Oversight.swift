@@ -16,7 +16,7 @@ extension RuleContext {
                 throw RuleViolation("site.unknown", .conflict, "site \(id) is not registered", pointer: subject.pointer("site"))
             }
         }
-        _ = try body.string("claim")
+        _ = try body.text("claim")
         try Self.evidence(in: body)
     }
 
@@ -37,14 +37,14 @@ extension RuleContext {
             }
         } else {
             _ = try scope.closed(to: ["country", "region"]).country("country")
-            _ = try scope.string("region")
+            _ = try scope.text("region")
         }
         _ = try body.oneOf("category", IncidentCategory.self)
         let from = try body.date("from")
         if let to = try body.optionalDate("to"), to < from {
             throw RuleViolation("incident.period", .invalid, "to is before from", pointer: "/body/to")
         }
-        _ = try body.string("summary")
+        _ = try body.text("summary")
         try Self.evidence(in: body)
     }
 
@@ -65,7 +65,7 @@ extension RuleContext {
             throw RuleViolation("correction.signer", .forbidden, "only \(summary.signer) or the registrar may correct the event at \(target)",
                                 pointer: "/body/signer", logIndex: target)
         }
-        _ = try body.string("reason")
+        _ = try body.text("reason")
         let retract = body.value("retract")
         if retract != nil {
             guard retract == .bool(true), !body.has("amend") else {

@@ -16,7 +16,7 @@ extension RuleContext {
             throw RuleViolation("site.operator", .forbidden, "a miner may register only sites it operates", pointer: "/body/operator")
         }
         changes.append(.site(Site(
-            id: id, name: try body.string("name"), country: try body.country("country"), region: try body.string("region"),
+            id: id, name: try body.text("name"), country: try body.country("country"), region: try body.text("region"),
             latE6: try body.integer("latE6", in: -90_000_000...90_000_000), lonE6: try body.integer("lonE6", in: -180_000_000...180_000_000),
             kind: try body.oneOf("kind", SiteKind.self), operatorID: operatorID, registeredAt: index)))
     }
@@ -81,7 +81,7 @@ extension RuleContext {
                                 pointer: "/body/transfer", logIndex: t.index)
         }
         try requirePending(t)
-        _ = try reason()
+        _ = try body.text("reason")
         try receive(t.parcels, sentAt: t.index, by: t.sender, pointer: "/body/transfer")
         t.cancelledAt = index
         changes.append(.transfer(t))
@@ -93,7 +93,7 @@ extension RuleContext {
         var t = try namedTransfer()
         try requireReceiver(t)
         try requirePending(t)
-        _ = try reason()
+        _ = try body.text("reason")
         try receive(t.parcels, sentAt: t.index, by: t.sender, pointer: "/body/transfer")
         t.rejectedAt = index
         changes.append(.transfer(t))
@@ -129,15 +129,6 @@ extension RuleContext {
             throw RuleViolation("custody.rejected", .conflict, "the transfer at \(t.index) was rejected by its receiver", pointer: "/body/transfer",
                                 logIndex: at)
         }
-    }
-
-    /// The body's `reason`: text with at least one non-space character.
-    func reason() throws -> String {
-        let text = try body.string("reason")
-        guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
-            throw RuleViolation("schema", .invalid, "reason must not be empty", pointer: "/body/reason")
-        }
-        return text
     }
 
     /// Hands parcels held in transit by the transfer or export at `sentAt` to `custodian`: the receiver on an
@@ -260,7 +251,7 @@ extension RuleContext {
             throw RuleViolation("grade.weight", .conflict, "graded weight \(carats) differs from the stone's \(stone.carats) points",
                                 pointer: "/body/carats", logIndex: stone.lastIndex)
         }
-        for field in ["color", "clarity", "cut"] { _ = try body.string(field) }
+        for field in ["color", "clarity", "cut"] { _ = try body.text(field) }
         try checkOrder(stone, pointer: "/body/stone")
         changes.append(.gradingReport(number: report, stone: stoneID, index: index))
         stone.lastIndex = index
