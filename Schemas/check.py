@@ -433,7 +433,6 @@ BAD = [
     ("kp-return", "certificate with a lowercase prefix", setp(["certificate"], "bw-2026-000131")),
     ("custody-accept", "transfer 0 (the genesis)", setp(["transfer"], 0)),
     ("custody-cancel", "transfer 0 (the genesis)", setp(["transfer"], 0)),
-    ("attestation", "relative evidence uri", setp(["evidence", "uri"], "invoices/ADT-INV-2026-0311.pdf")),
     ("correction", "amended latitude in degrees", setp(["amend", "latE6"], -24.5235)),
     ("correction", "target 0 (the genesis)", setp(["target"], 0)),
 ]

@@ -23,7 +23,7 @@ extension RuleContext {
     /// `evidence` of `owner` (a body, or a correction's `amend`): `{uri, sha256}`, nothing else.
     static func evidence(in owner: BodyReader) throws {
         let e = try owner.object("evidence").closed(to: ["uri", "sha256"])
-        _ = try e.string("uri")
+        _ = try e.uri("uri")
         _ = try e.sha256("sha256")
     }
 
