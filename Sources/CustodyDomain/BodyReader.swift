@@ -240,9 +240,10 @@ public struct BodyReader: Sendable {
         return try date(key)
     }
 
-    /// A required log index.
+    /// A required log index of an entry after the genesis (1 to 2^53−1): what `transfer`, `target` and
+    /// `effectiveFrom` name, never index 0.
     public func logIndex(_ key: String) throws(RuleViolation) -> UInt64 {
-        UInt64(try integer(key, in: 0...9_007_199_254_740_991))
+        UInt64(try integer(key, in: 1...JSONValue.maxSafeInteger))
     }
 
     /// A required 64-hex commitment (SHA-256 of the JCS form of `{"salt","value"}`).

@@ -27,11 +27,12 @@ public struct Genesis: Sendable {
     /// Reads the genesis fields of a body signed by `signer`.
     public init(body: BodyReader, signer: String) throws(RuleViolation) {
         origin = try body.string("origin")
-        guard !origin.isEmpty, !origin.unicodeScalars.contains(where: { $0 == "+" || $0.properties.isWhitespace }) else {
+        guard !origin.isEmpty, !origin.unicodeScalars.contains(where: { $0 == "+" || Identifiers.isECMAScriptSpace($0) }) else {
             throw RuleViolation("schema", .invalid, "origin must be non-empty, without spaces or '+'", pointer: "/body/origin")
         }
         logKey = try body.string("logKey")
-        guard let verifier = try? NoteVerifier(encoded: logKey), verifier.name == origin else {
+        // Spelt as the schema's pattern has it: lowercase key id, no trailing newline.
+        guard let verifier = try? NoteVerifier(encoded: logKey), verifier.name == origin, verifier.encoded == logKey else {
             throw RuleViolation("schema", .invalid, "logKey must be a C2SP Ed25519 verifier key named after the origin", pointer: "/body/logKey")
         }
         let r = try body.object("registrar")
@@ -124,7 +125,7 @@ extension RuleContext {
     }
 
     func ownedKey(_ owner: Participant) throws -> ParticipantKey {
-        let keyID = try body.string("keyId")
+        let keyID = try body.keyID("keyId")
         guard let key = try state.key(keyID), key.participant == owner.id else {
             throw RuleViolation("key.unknown", .conflict, "key \(keyID) is not a key of \(owner.id)", pointer: "/body/keyId")
         }

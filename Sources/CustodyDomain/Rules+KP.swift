@@ -38,10 +38,10 @@ extension RuleContext {
     /// The certificate number, exporting and importing countries of a new certificate: the number is new to
     /// the log and starts with the exporting country, and the two countries differ.
     func newCertificate() throws -> (number: String, exporting: String, importing: String) {
-        let number = try body.string("certificate")
+        let number = try body.certificateNumber("certificate")
         let exporting = try body.country("exportingCountry")
         let importing = try body.country("importingCountry")
-        guard number.hasPrefix(exporting + "-"), Identifiers.isID(number) else {
+        guard number.hasPrefix(exporting + "-") else {
             throw RuleViolation("kp.certificate-number", .invalid, "certificate \(number) must start with the exporting country \(exporting)-",
                                 pointer: "/body/certificate")
         }
@@ -56,7 +56,7 @@ extension RuleContext {
     }
 
     func certificate() throws -> Certificate {
-        let number = try body.string("certificate")
+        let number = try body.certificateNumber("certificate")
         guard let c = try state.certificate(number) else {
             throw RuleViolation("kp.certificate-unknown", .conflict, "certificate \(number) was never exported", pointer: "/body/certificate")
         }
@@ -176,10 +176,7 @@ extension RuleContext {
     mutating func kpImportExternal() throws {
         _ = try authority(of: try body.country("importingCountry"))
         let (number, exporting, importing) = try newCertificate()
-        let exporterName = try body.string("exporterName")
-        guard !exporterName.isEmpty else {
-            throw RuleViolation("kp.exporter", .invalid, "exporterName is empty", pointer: "/body/exporterName")
-        }
+        _ = try body.string("exporterName", length: 1...200)
         let origin = try body.string("origin")
         guard origin == "mixed" || Identifiers.isCountry(origin) else {
             throw RuleViolation("kp.origin", .invalid, "origin must be an ISO 3166-1 alpha-2 country or \"mixed\"", pointer: "/body/origin")
