@@ -72,6 +72,11 @@ public enum SiteKind: String, Sendable, CaseIterable, Codable {
 
 /// A registered mine or alluvial area.
 public struct Site: Sendable, Equatable, Codable {
+    /// Latitudes in micro-degrees, pole to pole.
+    public static let latE6Range: ClosedRange<Int64> = -90_000_000...90_000_000
+    /// Longitudes in micro-degrees, around the globe.
+    public static let lonE6Range: ClosedRange<Int64> = -180_000_000...180_000_000
+
     /// Site id.
     public var id: String
     /// Name.

@@ -50,10 +50,8 @@ extension RuleContext {
 
     /// Types whose content is descriptive (never custody) and so may be amended or retracted.
     static var descriptiveTypes: Set<String> { ["site.register", "attestation", "incident", "stone.grade"] }
-    /// Fields that are descriptive in any type.
-    static var descriptiveFields: Set<String> {
-        ["name", "region", "latE6", "lonE6", "summary", "evidence", "claim", "color", "clarity", "cut", "legalName"]
-    }
+    /// Fields that are descriptive in any type: the members `amend` may have (correction.schema.json).
+    static var descriptiveFields: [String] { ["name", "region", "latE6", "lonE6", "summary", "evidence", "claim", "color", "clarity", "cut"] }
 
     mutating func correction() throws {
         let signer = try signer()
@@ -78,13 +76,23 @@ extension RuleContext {
             }
         } else {
             let amend = try body.object("amend")
-            guard !amend.object.isEmpty else {
+            let fields = Self.descriptiveFields
+            guard amend.firstKey(where: { _ in true }) != nil else {
                 throw RuleViolation("schema", .invalid, "amend must name at least one field", pointer: "/body/amend")
             }
-            for key in amend.object.keys where !Self.descriptiveFields.contains(key) {
+            if let key = amend.firstKey(where: { !fields.contains($0) }) {
                 throw RuleViolation("correction.custody", .conflict,
                                     "\(key) is not a descriptive field; custody and weights are never rewritten",
                                     pointer: amend.pointer(key), logIndex: target)
+            }
+            // The new values obey the schema of the fields they replace, as the projections store them as given.
+            for key in fields where amend.has(key) {
+                switch key {
+                case "latE6": _ = try amend.integer(key, in: Site.latE6Range)
+                case "lonE6": _ = try amend.integer(key, in: Site.lonE6Range)
+                case "evidence": try Self.evidence(in: amend)
+                default: _ = try amend.text(key)
+                }
             }
         }
     }

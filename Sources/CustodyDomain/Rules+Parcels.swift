@@ -17,7 +17,7 @@ extension RuleContext {
         }
         changes.append(.site(Site(
             id: id, name: try body.text("name"), country: try body.country("country"), region: try body.text("region"),
-            latE6: try body.integer("latE6", in: -90_000_000...90_000_000), lonE6: try body.integer("lonE6", in: -180_000_000...180_000_000),
+            latE6: try body.integer("latE6", in: Site.latE6Range), lonE6: try body.integer("lonE6", in: Site.lonE6Range),
             kind: try body.oneOf("kind", SiteKind.self), operatorID: operatorID, registeredAt: index)))
     }
 
