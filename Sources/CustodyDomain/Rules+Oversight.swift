@@ -100,7 +100,7 @@ extension RuleContext {
     mutating func publishPolicy() throws {
         _ = try signer(.registrar)
         let name = try body.id("policy")
-        let version = try body.integer("version", in: 1...1_000_000)
+        let version = try body.integer("version", in: 1...JSONValue.maxSafeInteger)
         let data = try body.object("data")
         if name == "rule-settings" {
             // Settings the append rules read: validated here so a typo cannot silently switch a rule off.
