@@ -63,6 +63,14 @@ public struct ParticipantKey: Sendable, Equatable, Codable {
         if let r = revokedAt, index >= r { return false }
         return true
     }
+
+    /// The last index a log can hold: its size is at most 2^53−1 (JSON's exact integers), so its indices at
+    /// most 2^53−2.
+    public static let lastLogIndex: UInt64 = 9_007_199_254_740_990
+
+    /// Whether it may sign at every index a log can still reach: neither retired nor revoked, or retired only from
+    /// 2^53−1, past the last index. (Keys only lose their use, so usable at the last index is usable until then.)
+    public var staysUsable: Bool { isUsable(at: Self.lastLogIndex) }
 }
 
 /// Kinds of mine site.

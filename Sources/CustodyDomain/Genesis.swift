@@ -149,11 +149,12 @@ extension RuleContext {
             throw RuleViolation("key.retire-past", .invalid, "effectiveFrom \(from) is before this event's index \(index): history is not rewritten",
                                 pointer: "/body/effectiveFrom")
         }
-        let others = try state.keys(of: owner.id).filter { $0.keyID != key.keyID && $0.retiredFrom == nil && $0.revokedAt == nil }
-        guard !others.isEmpty else {
+        key.retiredFrom = from
+        // A key usable now but retired or revoked later would leave the participant without one from then on,
+        // so what counts is a key that stays usable at every index a log can hold.
+        guard try key.staysUsable || state.keys(of: owner.id).contains(where: { $0.keyID != key.keyID && $0.staysUsable }) else {
             throw RuleViolation("key.last", .conflict, "\(owner.id) would have no usable key left; add one first", pointer: "/body/keyId")
         }
-        key.retiredFrom = from
         changes.append(.key(key))
     }
 
