@@ -44,7 +44,10 @@ struct LogKeyOptions: ParsableArguments {
 
     func verifier() throws -> NoteVerifier? {
         guard let logKey else { return nil }
-        let text = FileManager.default.fileExists(atPath: logKey) ? String(decoding: try SecureFile.contents(of: logKey), as: UTF8.self) : logKey
+        // Not a `try` inside `? :`: with that (a typed throw), Swift 6.3's release build crashed splitting the
+        // async `run` of every command that calls this into its parts.
+        var text = logKey
+        if FileManager.default.fileExists(atPath: logKey) { text = String(decoding: try SecureFile.contents(of: logKey), as: UTF8.self) }
         do { return try NoteVerifier(encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) } catch {
             throw ValidationError("--log-key: \(error)")
         }
@@ -199,14 +202,22 @@ extension Custody {
             let client = try server.client()
             let verifier = try logKey.verifier()
             guard data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "[") else {
-                let type = (try? EventEnvelope.parse([UInt8](data)))?.type ?? "event"
-                let receipt = try await submitOrReport(data, type: type, client: client)
+                let receipt = try await submitOrReport(data, type: Self.eventType(of: data), client: client)
                 if let verifier { try verifyReceipt(receipt, verifier: verifier) }
                 print(try prettyJSON(receipt))
                 return
             }
-            let batch = try await client.submit(batch: data)
-            // Each receipt is checked as a single one is; every result is printed before the exit status says how it went.
+            try Self.report(try await client.submit(batch: data), verifier: verifier)
+        }
+
+        /// The envelope's event type, for the message of a refusal.
+        static func eventType(of data: Data) -> String {
+            (try? EventEnvelope.parse([UInt8](data)))?.type ?? "event"
+        }
+
+        /// Prints a batch's results, each receipt checked as a single one is, before the exit status says how it
+        /// went: 1 when a receipt does not verify, 2 when an item was refused.
+        static func report(_ batch: BatchResult, verifier: NoteVerifier?) throws {
             var unverified: [String] = []
             if let verifier {
                 for (item, result) in batch.results.enumerated() {
