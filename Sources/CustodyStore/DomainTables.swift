@@ -500,13 +500,8 @@ public final class ScratchDomain {
         /// `EXCEPT`, sorted both copies first). In one read transaction that first checks the log is still
         /// at `size`: a running daemon's tables hold the state of what it appended since.
         public func compare(with store: LogStore, atSize size: UInt64) throws -> Comparison {
-            try store.withReader { connection in
-                try connection.execute("ATTACH DATABASE '\(path)' AS replay")
-                defer {
-                    connection.resetAll()
-                    try? connection.execute("DETACH DATABASE replay")
-                }
-                return try connection.readTransaction {
+            try store.withAttached(path) { connection in
+                try connection.readTransaction {
                     let latest = UInt64(try connection.scalarInt("SELECT MAX(tree_size) FROM main.checkpoints") ?? 0)
                     if latest != size { return .logGrew(to: latest) }
                     return try firstDifference(connection).map(Comparison.differs) ?? .same

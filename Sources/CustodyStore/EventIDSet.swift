@@ -37,12 +37,7 @@ public final class EventIDSet {
         /// set: the same (occurredAt, id, index) rows, compared in key order in one pass. (A running daemon
         /// may have added keys past `size` since this set was built.)
         public func matchesEventKeys(of store: LogStore, below size: UInt64) throws -> Bool {
-            try store.withReader { reader in
-                try reader.execute("ATTACH DATABASE '\(path)' AS replay")
-                defer {
-                    reader.resetAll()
-                    try? reader.execute("DETACH DATABASE replay")
-                }
+            try store.withAttached(path) { reader in
                 let mine = try reader.statement("SELECT occurred_ms, event_id, idx FROM main.event_keys WHERE idx < ? ORDER BY occurred_ms, event_id")
                 mine.bind(1, Int64(size))
                 let theirs = try reader.statement("SELECT occurred_ms, id, idx FROM replay.ids ORDER BY occurred_ms, id")

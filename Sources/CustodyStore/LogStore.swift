@@ -188,9 +188,17 @@ public final class LogStore: Sendable {
 
     // MARK: Reading
 
-    /// Runs `body` on a reader connection outside any transaction (for ATTACH).
-    func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try readers.with(body)
+    /// Runs `body` on a reader connection with the SQLite file at `path` (an auditor's scratch database)
+    /// attached as `replay`, to compare the two in SQL.
+    func withAttached<T>(_ path: String, _ body: (SQLiteConnection) throws -> T) throws -> T {
+        try readers.with { connection in
+            try connection.execute("ATTACH DATABASE '\(path)' AS replay")
+            defer {
+                connection.resetAll()
+                try? connection.execute("DETACH DATABASE replay")
+            }
+            return try body(connection)
+        }
     }
 
     /// Runs `body` with a reader connection; reads inside see one consistent snapshot.
