@@ -35,9 +35,9 @@ public struct Genesis: Sendable {
         guard let verifier = try? NoteVerifier(encoded: logKey), verifier.name == origin, verifier.encoded == logKey else {
             throw RuleViolation("schema", .invalid, "logKey must be a C2SP Ed25519 verifier key named after the origin", pointer: "/body/logKey")
         }
-        let r = try body.object("registrar")
+        let r = try body.object("registrar").closed(to: ["participant", "publicKey", "legalName", "country"])
         registrar = try r.participantID("participant")
-        registrarName = try r.optionalString("legalName") ?? registrar
+        registrarName = try r.has("legalName") ? r.text("legalName") : registrar
         registrarCountry = try r.has("country") ? r.country("country") : "ZZ"
         guard registrar == signer else {
             throw RuleViolation("schema", .invalid, "the genesis signer must be the registrar", pointer: "/body/signer")
