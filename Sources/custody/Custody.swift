@@ -400,8 +400,9 @@ extension Custody {
             let client = try server.client()
             let verifier = try logKey.verifier()
             let chain = DemoChain(registrar: try KeyFile.read(from: registrar))
+            // A refused step prints its problem and exits 2, as the event commands do.
             let steps = try await chain.run { envelope in
-                let receipt = try await client.submit(envelope: Data(envelope.leafInput))
+                let receipt = try await submitOrReport(Data(envelope.leafInput), type: envelope.type, client: client)
                 if let verifier { try verifyReceipt(receipt, verifier: verifier) }
                 return receipt
             }

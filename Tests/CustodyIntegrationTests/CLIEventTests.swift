@@ -216,6 +216,9 @@ struct CLIEventTests {
             .write(toFile: cli.directory + "/extract.json", atomically: true, encoding: .utf8)
         try await expect(["sign", "--key", miner, "extract.json", "--out", "extract.envelope.json"], 0, "")
         try await expect(["submit", "extract.envelope.json"] + cli.server, 2, "refused: parcel.extract: ")
+        // The demo with a registrar key this log does not know: its first step is refused.
+        try await expect(["keygen", "--out", "stranger.key", "--participant", "registrar"], 0, "")
+        try await expect(["demo", "--registrar", "stranger.key"] + cli.server, 2, "refused: participant.register: ")
 
         // A file that is missing, a directory, or empty where a checkpoint is needed: 1, naming the file.
         let missing = "cannot read /nonexistent: No such file or directory"
