@@ -482,13 +482,10 @@ struct Replay {
             if let object = try txn.triggersAndViews().first {
                 throw AuditFailure(nil, "the database has a \(object), which custodyd never creates: it can change what is read or written")
             }
+            if let mismatch = try txn.schemaVersionMismatch() { throw AuditFailure(nil, mismatch) }
             // The event-key index came with schema version 3; a file from before has none until it is migrated.
-            switch try txn.eventKeysDefinitionIntact() {
-            case false?:
+            if try txn.eventKeysDefinitionIntact() == false {
                 throw AuditFailure(nil, "the database's event-key table is not defined as custodyd defines it: its primary key is what finds repeated events")
-            case nil where try txn.schemaVersion() >= 3:
-                throw AuditFailure(nil, "the database has no event-key table, which its schema version \(try txn.schemaVersion()) has")
-            default: break
             }
             let stray = try txn.checkpointRowsBelowSizeOne()
             guard stray == 0 else { throw AuditFailure(nil, "the database has \(stray) checkpoint row(s) for sizes below 1") }

@@ -84,6 +84,27 @@ public class LogQueries: MerkleNodeReader {
         Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
     }
 
+    /// What in the file's tables contradicts the schema version it states, if anything: the tables that version
+    /// has and the later ones dropped (`LogStore.migrate`). A file whose version was set back passes nothing
+    /// off as older, and the daemon would then fail to migrate it.
+    public func schemaVersionMismatch() throws -> String? {
+        let version = try schemaVersion()
+        // Table, and the versions that have it.
+        let tables: [(String, ClosedRange<Int>)] = [("event_keys", 3...LogStore.schemaVersion), ("parcel_events", 1...2), ("event_summaries", 1...3)]
+        let exists = try connection.statement(literal: "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?")
+        defer { exists.reset() }
+        for (table, versions) in tables {
+            exists.reset()
+            exists.bind(1, table)
+            guard try exists.step() else { continue }
+            let has = exists.int64(0) == 1
+            if has != versions.contains(version) {
+                return "the database states schema version \(version) but \(has ? "has" : "lacks") the \(table) table"
+            }
+        }
+        return nil
+    }
+
     /// The triggers and views in the file, by type and name. custodyd creates none, and either can change what
     /// reads return or what writes do.
     public func triggersAndViews() throws -> [String] {

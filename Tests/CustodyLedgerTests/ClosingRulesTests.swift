@@ -143,11 +143,13 @@ struct ClosingRulesTests {
         #expect(history.count >= 5)
         await s.log.ledger.close()
         let path = copyDatabase(s.log.directory)
-        // Back to version 1: the columns version 2 added are dropped, histories are rows of parcel_events again.
+        // Back to version 1: the columns version 2 added are dropped, histories are rows of parcel_events again,
+        // and the table of event summaries version 4 dropped is back.
         let raw = RawDatabase(path: path)
         raw.exec("""
             ALTER TABLE certificates DROP COLUMN returned_at; ALTER TABLE transfers DROP COLUMN cancelled_at;
             ALTER TABLE transfers DROP COLUMN rejected_at; DROP TABLE event_keys; \(parcelHistoryToVersion2)
+            CREATE TABLE event_summaries (idx INTEGER PRIMARY KEY, type TEXT NOT NULL, signer TEXT NOT NULL);
             PRAGMA user_version = 1;
             """)
         raw.close()

@@ -152,7 +152,10 @@ struct TamperTests {
         }
         #expect(unkeyed?.reason.contains("primary key") == true, "\(String(describing: unkeyed))")
         let dropped = try await f.audit { $0.exec("DROP TABLE event_keys") }
-        #expect(dropped?.reason.contains("no event-key table") == true, "\(String(describing: dropped))")
+        #expect(dropped?.reason.contains("lacks the event_keys table") == true, "\(String(describing: dropped))")
+        // A version set back, so that the file would pass as one from before the event-key index.
+        let older = try await f.audit { $0.exec("PRAGMA user_version = 2") }
+        #expect(older?.reason.contains("states schema version 2 but has the event_keys table") == true, "\(String(describing: older))")
     }
 
     @Test("a derived table altered in its columns, or dropped, is caught, not passed on the columns it still has")
