@@ -218,8 +218,8 @@ struct RuleContext<State: DomainState> {
                 throw RuleViolation("parcel.exists", .invalid, "output id \(id) is listed twice", pointer: r.pointer(idKey))
             }
             try requireNewParcel(id, pointer: r.pointer(idKey))
-            let carats = try r.integer("carats", in: 1...9_007_199_254_740_991)
-            let stones = try stonesKey.map { k throws(RuleViolation) in try r.integer(k, in: 1...9_007_199_254_740_991) } ?? 1
+            let carats = try r.integer("carats", in: 1...JSONValue.maxSafeInteger)
+            let stones = try stonesKey.map { k throws(RuleViolation) in try r.integer(k, in: 1...JSONValue.maxSafeInteger) } ?? 1
             out.append((id, carats, stones))
         }
         return out

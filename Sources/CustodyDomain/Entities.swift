@@ -66,7 +66,7 @@ public struct ParticipantKey: Sendable, Equatable, Codable {
 
     /// The last index a log can hold: its size is at most 2^53−1 (JSON's exact integers), so its indices at
     /// most 2^53−2.
-    public static let lastLogIndex: UInt64 = 9_007_199_254_740_990
+    public static let lastLogIndex = UInt64(JSONValue.maxSafeInteger) - 1
 
     /// Whether it may sign at every index a log can still reach: neither retired nor revoked, or retired only from
     /// 2^53−1, past the last index. (Keys only lose their use, so usable at the last index is usable until then.)

@@ -19,7 +19,7 @@ extension RuleContext {
             }
             parcels.append(p)
         }
-        let carats = try body.integer("carats", in: 1...9_007_199_254_740_991)
+        let carats = try body.integer("carats", in: 1...JSONValue.maxSafeInteger)
         let sum = total(parcels.lazy.map(\.carats))
         guard carats == sum else {
             throw RuleViolation("kp.carats", .conflict, "certificate states \(carats) points; its parcels weigh \(describe(total: sum))",
@@ -103,7 +103,7 @@ extension RuleContext {
         guard Set(ids) == Set(c.parcels) else {
             throw RuleViolation("kp.parcels", .conflict, "the import lists other parcels than the export", pointer: "/body/parcels", logIndex: c.exportedAt)
         }
-        let carats = try body.integer("carats", in: 1...9_007_199_254_740_991)
+        let carats = try body.integer("carats", in: 1...JSONValue.maxSafeInteger)
         guard carats == c.carats else {
             throw RuleViolation("kp.carats", .conflict, "the import states \(carats) points; the export \(c.carats)", pointer: "/body/carats",
                                 logIndex: c.exportedAt)
@@ -197,13 +197,13 @@ extension RuleContext {
             guard listed.insert(id).inserted else {
                 throw RuleViolation("parcel.duplicate", .invalid, "parcel \(id) is listed twice", pointer: "/body/parcels/\(i)/parcel")
             }
-            let carats = try item.integer("carats", in: 1...9_007_199_254_740_991)
-            let stones = try item.integer("stones", in: 1...9_007_199_254_740_991)
+            let carats = try item.integer("carats", in: 1...JSONValue.maxSafeInteger)
+            let stones = try item.integer("stones", in: 1...JSONValue.maxSafeInteger)
             ids.append(id)
             weights.append(carats)
             create(id, form: .rough, carats: carats, stones: stones, custodian: importerID)
         }
-        let carats = try body.integer("carats", in: 1...9_007_199_254_740_991)
+        let carats = try body.integer("carats", in: 1...JSONValue.maxSafeInteger)
         let sum = total(weights)
         guard carats == sum else {
             throw RuleViolation("kp.carats", .conflict, "certificate states \(carats) points; its parcels weigh \(describe(total: sum))",

@@ -32,8 +32,8 @@ extension RuleContext {
         }
         let id = try body.id("parcel")
         try requireNewParcel(id, pointer: "/body/parcel")
-        let carats = try body.integer("carats", in: 1...9_007_199_254_740_991)
-        let stones = try body.integer("stones", in: 1...9_007_199_254_740_991)
+        let carats = try body.integer("carats", in: 1...JSONValue.maxSafeInteger)
+        let stones = try body.integer("stones", in: 1...JSONValue.maxSafeInteger)
         _ = try body.date("extractedOn")
         create(id, form: .rough, carats: carats, stones: stones, custodian: facts.signer)
     }
@@ -246,7 +246,7 @@ extension RuleContext {
         if let existing = try state.gradingReport(report) {
             throw RuleViolation("grade.report-exists", .conflict, "report \(report) was already logged", pointer: "/body/reportNumber", logIndex: existing)
         }
-        let carats = try body.integer("carats", in: 1...9_007_199_254_740_991)
+        let carats = try body.integer("carats", in: 1...JSONValue.maxSafeInteger)
         guard carats == stone.carats else {
             throw RuleViolation("grade.weight", .conflict, "graded weight \(carats) differs from the stone's \(stone.carats) points",
                                 pointer: "/body/carats", logIndex: stone.lastIndex)

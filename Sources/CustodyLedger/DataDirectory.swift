@@ -41,14 +41,18 @@ public struct DataDirectory: Sendable {
             guard !fm.fileExists(atPath: databasePath) else {
                 throw DataDirectoryError("\(databasePath) exists but \(logKeyPath) does not; refusing to guess the log key")
             }
-            // Key files without `log.key` and the database are what a first start stopped part-way left: no
-            // event was ever signed or logged with them, so new ones replace them.
+            // Key files without `log.key` and the database are what a first start stopped part-way left (or a
+            // partial restore): no event of this log was signed or logged with them. New ones are made; the old
+            // are kept aside, renamed, in case an operator placed them, and their temporary files removed.
             let names = ["registrar.key", "log.vkey", "log.key"]
             let temporary = try fm.contentsOfDirectory(atPath: path).filter { file in names.contains { file.hasPrefix($0 + ".tmp-") } }
-            for leftover in [registrarKeyPath, logVerifierKeyPath] + temporary.map({ path + "/" + $0 })
-            where fm.fileExists(atPath: leftover) {
-                try fm.removeItem(atPath: leftover)
-                logger.warning("replacing a key file left by an interrupted first start", metadata: ["file": "\(leftover)"])
+            for file in temporary { try fm.removeItem(atPath: path + "/" + file) }
+            let stamp = Int64(Date().timeIntervalSince1970)
+            for leftover in [registrarKeyPath, logVerifierKeyPath] where fm.fileExists(atPath: leftover) {
+                let aside = "\(leftover).orphaned-\(stamp)"
+                try fm.moveItem(atPath: leftover, toPath: aside)
+                logger.warning("a key file without log.key or a database, left by an interrupted first start, is kept aside; new keys are made",
+                               metadata: ["file": "\(leftover)", "kept.as": "\(aside)"])
             }
             let signer = try NoteSigner(name: origin, key: SigningKey.generate())
             let registrar = SigningKey.generate()
@@ -67,7 +71,7 @@ public struct DataDirectory: Sendable {
         if ledger.treeSize == 0 {
             let registrar = try KeyFile.read(from: registrarKeyPath)
             let genesis = try EventEnvelope.sign(body: Self.genesisBody(origin: signer.name, registrar: registrar,
-                                                                        logKey: signer.verifier.encoded),
+                                                                        logKey: signer.verifier.encoded, at: clock()),
                                                  with: registrar.signingKey())
             let result = await ledger.submit(genesis)
             if case .failure(let error) = result { throw error }
@@ -76,12 +80,12 @@ public struct DataDirectory: Sendable {
         return (ledger, fresh)
     }
 
-    static func genesisBody(origin: String, registrar: KeyFile, logKey: String) -> JSONObject {
+    static func genesisBody(origin: String, registrar: KeyFile, logKey: String, at millis: Int64) -> JSONObject {
         JSONObject([
             ("type", .string(Genesis.type)),
             ("schemaVersion", .integer(1)),
             ("signer", .string(registrar.participant)),
-            ("occurredAt", .string(RFC3339.format(millis: Int64(Date().timeIntervalSince1970 * 1000)))),
+            ("occurredAt", .string(RFC3339.format(millis: millis))),
             ("nonce", .string(Hex.encode(secureRandomBytes(16)))),
             ("origin", .string(origin)),
             ("registrar", .object(JSONObject([

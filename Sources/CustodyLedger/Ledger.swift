@@ -52,9 +52,9 @@ public final class Ledger: Sendable {
         try self.init(store: store, signer: signer, rules: rules, maxBatch: maxBatch, logger: logger, enforcesRules: true)
     }
 
-    /// A ledger that admits events on their keys alone, without the custody rules: only for measuring what
-    /// the rules cost (`custody-bench`). Its log would not pass an audit. `clock` stands in for the system
-    /// clock in tests.
+    /// The designated initializer. With `enforcesRules` false the ledger admits events on their keys alone,
+    /// without the custody rules: only for measuring what the rules cost (`custody-bench`); such a log would
+    /// not pass an audit. `clock` stands in for the system clock in tests.
     package init(store: LogStore, signer: NoteSigner, rules: CustodyRules = CustodyRules(), maxBatch: Int = 4096,
                  logger: Logger, enforcesRules: Bool, clock: @escaping @Sendable () -> Int64 = Ledger.systemClock) throws {
         self.enforcesRules = enforcesRules
@@ -74,6 +74,7 @@ public final class Ledger: Sendable {
             }
             let frontier = try MerkleFrontier(size: size, reader: txn)
             let last = size == 0 ? nil : try txn.entry(at: size - 1)
+            guard size == 0 || last != nil else { throw LedgerStartError("the log has no entry at index \(size - 1), the last its checkpoint covers") }
             let chain = last?.chainHash ?? HashChain.start
             var note = ""
             if let latest = try txn.latestCheckpoint() {

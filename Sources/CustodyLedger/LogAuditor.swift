@@ -201,7 +201,9 @@ public struct LogAuditor: Sendable {
             throw AuditFailure(size - 1, "the Merkle root of the \(size) entries differs from the latest signed checkpoint")
         }
         // Over HTTP no earlier checkpoint is served: the latest binds the time of the last entry, at least.
-        if let signed = checkpoint.loggedAtMillis, replay.lastLoggedAt != signed {
+        let signed: Int64?
+        do { signed = try checkpoint.loggedAtMillis } catch { throw AuditFailure(nil, "the latest checkpoint: \(error)") }
+        if let signed, replay.lastLoggedAt != signed {
             throw AuditFailure(size - 1, "loggedAt differs from the time the latest checkpoint signs, \(RFC3339.format(millis: signed))")
         }
         var grew: UInt64?
@@ -463,7 +465,9 @@ struct Replay {
         guard cp.size == frontier.size, cp.root == frontier.root else {
             throw AuditFailure(index, "stored checkpoint for size \(cp.size) does not match the replayed tree")
         }
-        if let signed = cp.loggedAtMillis, let bad = batchDiffersAt ?? (batchLoggedAt == signed ? nil : batchStart) {
+        let signed: Int64?
+        do { signed = try cp.loggedAtMillis } catch { throw AuditFailure(index, "stored checkpoint for size \(cp.size): \(error)") }
+        if let signed, let bad = batchDiffersAt ?? (batchLoggedAt == signed ? nil : batchStart) {
             throw AuditFailure(bad, "loggedAt differs from the time the checkpoint for size \(cp.size) signs, \(RFC3339.format(millis: signed)): changed, or the checkpoints between were deleted")
         }
         batchStart = cp.size

@@ -5,7 +5,7 @@ import Foundation
 public struct NoteError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, in one sentence.
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// The C2SP signed-note Ed25519 key id: the first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key).

@@ -4,7 +4,8 @@
 /// Only the array's own punctuation is checked: `[`, elements separated by `,`, `]`, and JSON whitespace
 /// around them. An element's extent is found by matching brackets outside strings, which is exact for any
 /// valid element; a malformed element is not detected here but by parsing it. So the caller must parse every
-/// element it is given, and treat a failure to parse one as the body as a whole being malformed.
+/// element it is given; one that is not even well-formed JSON text (`JSONParser.checkSyntax`) may not be one
+/// element at all, and makes the body as a whole malformed (see `BatchBody.decode`).
 public enum JSONArraySplitter {
     /// The byte ranges of the elements of the array that fills `bytes` (whitespace around it allowed), in order;
     /// nil when the bytes are not shaped as one array (see the type).

@@ -192,7 +192,11 @@ public final class LogStore: Sendable {
     /// attached as `replay`, to compare the two in SQL.
     func withAttached<T>(_ path: String, _ body: (SQLiteConnection) throws -> T) throws -> T {
         try readers.with { connection in
-            try connection.execute("ATTACH DATABASE '\(path)' AS replay")
+            // Bound, not spliced into the SQL: the temporary directory's name may hold a quote.
+            let attach = try connection.statement(literal: "ATTACH DATABASE ? AS replay")
+            attach.bind(1, path)
+            _ = try attach.step()
+            attach.reset()
             defer {
                 connection.resetAll()
                 try? connection.execute("DETACH DATABASE replay")

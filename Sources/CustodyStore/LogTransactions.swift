@@ -42,7 +42,8 @@ public class LogQueries: MerkleNodeReader {
 
     /// The entry at `index`, or nil.
     public func entry(at index: UInt64) throws -> LogEntry? {
-        try entries(start: index, limit: 1).first
+        // Exactly this index: the next row after a gap is another entry.
+        try entries(start: index, limit: 1).first.flatMap { $0.index == index ? $0 : nil }
     }
 
     /// Up to `limit` entries from `start`, in index order.
@@ -118,11 +119,14 @@ public class LogQueries: MerkleNodeReader {
     /// Whether the event-key index is defined as custodyd defines it: its primary key is what finds a repeated
     /// event, so without it the daemon would log an event twice. Nil when the file has no such table.
     public func eventKeysDefinitionIntact() throws -> Bool? {
-        let s = try connection.statement(literal: "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'event_keys'")
-        defer { s.reset() }
-        guard try s.step() else { return nil }
-        let expected = LogStore.eventKeysSchema.trimmingCharacters(in: .whitespacesAndNewlines)
-        return s.text(0) + ";" == expected
+        guard try hasEventKeys else { return nil }
+        // Its structure, not its SQL text: the primary key (occurred_ms, event_id), in a WITHOUT ROWID table.
+        let key = try connection.statement(literal: "SELECT name FROM pragma_table_info('event_keys') WHERE pk > 0 ORDER BY pk")
+        defer { key.reset() }
+        var columns: [String] = []
+        while try key.step() { columns.append(key.text(0)) }
+        let withoutRowID = try connection.scalarInt("SELECT COUNT(*) FROM pragma_index_list('event_keys') WHERE origin = 'pk'") == 1
+        return columns == ["occurred_ms", "event_id"] && withoutRowID
     }
 
     /// Rows of the event-key index, which equals the entry count once it is filled.

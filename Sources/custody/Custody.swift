@@ -79,6 +79,7 @@ func reportRefusal(_ problem: Problem, type: String, json: Bool = false) {
     var lines = ["refused: \(type): \(problem.title) (\(problem.status) \(problem.slug))", "  \(problem.detail)"]
     if let rule = problem.rule { lines.append("  rule:      \(rule)") }
     if let pointer = problem.pointer { lines.append("  pointer:   \(pointer)") }
+    if let parameter = problem.parameter { lines.append("  parameter: \(parameter)") }
     if let index = problem.logIndex { lines.append("  log index: \(index)") }
     FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
 }

@@ -127,5 +127,5 @@ extension Custody {
 
 /// A client error that names the server's problem, printed without the usage text.
 func failure(_ error: ClientError) -> any Error {
-    CommandFailure(error.problem.map { "\($0.title): \($0.detail)" } ?? "\(error)")
+    CommandFailure(error.problem.map { "\($0.title): \($0.detail)\($0.parameter.map { " (parameter \($0))" } ?? "")" } ?? "\(error)")
 }

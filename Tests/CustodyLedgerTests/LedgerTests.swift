@@ -87,7 +87,7 @@ struct LedgerTests {
         #expect(!first.duplicate)
         // The receipt's checkpoint signs the time its entry was logged at.
         let signed = try Checkpoint.open(first.checkpoint, verifier: log.ledger.signer.verifier)
-        #expect(signed.loggedAtMillis == RFC3339.millis(first.loggedAt) && signed.loggedAtMillis != nil)
+        #expect(try signed.loggedAtMillis == RFC3339.millis(first.loggedAt) && signed.loggedAtMillis != nil)
         #expect(again.duplicate && again.index == first.index && again.eventId == first.eventId)
         try verify(again, log.ledger)
         // Twice in one batch, and alongside the old one.
@@ -205,6 +205,9 @@ struct LedgerTests {
         let log = try await TestLog.open(path: path)
         #expect(log.ledger.treeSize == 1)
         #expect(!FileManager.default.fileExists(atPath: directory.registrarKeyPath + ".tmp-4242"))
+        // The stale key files are kept aside, not deleted.
+        let aside = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.contains(".orphaned-") }.sorted()
+        #expect(aside.count == 2 && aside[0].hasPrefix("log.vkey.orphaned-") && aside[1].hasPrefix("registrar.key.orphaned-"))
         #expect(try String(contentsOfFile: directory.logVerifierKeyPath, encoding: .utf8) == log.ledger.signer.verifier.encoded + "\n")
         // The registrar key on disk is the one genesis names: it registers participants.
         _ = try await log.register("miner")
@@ -241,6 +244,14 @@ struct LedgerTests {
         let quiet = try await LogAuditor(source: DatabaseAuditSource(path: log.directory.databasePath),
                                          options: AuditOptions(logKey: ledger.signer.verifier)).run()
         #expect(quiet.treeSize == 27 && quiet.grewDuringAudit == nil)
+    }
+
+    @Test("a checkpoint's logged-at line reads as its time; one that is not a time is an error, not an absent line")
+    func loggedAtLine() throws {
+        let root = Base64.encode([UInt8](repeating: 1, count: 32))
+        #expect(try Checkpoint(text: "o\n1\n\(root)\n").loggedAtMillis == nil)
+        #expect(try Checkpoint(text: "o\n1\n\(root)\nlogged-at 2026-11-30T01:12:05.123Z\n").loggedAtMillis == 1_796_001_125_123)
+        #expect(throws: NoteError.self) { try Checkpoint(text: "o\n1\n\(root)\nlogged-at 12026-11-30T01:12:05.123Z\n").loggedAtMillis }
     }
 
     @Test("after close, submissions are refused as shutting down")
