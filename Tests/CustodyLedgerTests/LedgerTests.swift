@@ -246,6 +246,29 @@ struct LedgerTests {
         #expect(quiet.treeSize == 27 && quiet.grewDuringAudit == nil)
     }
 
+    @Test("a data directory refuses what would fork its log or share it: a lost database under an existing log key, a second open; a first start stopped after its genesis is finished")
+    func dataDirectoryStates() async throws {
+        let path = TestLog.temporaryPath()
+        let log = try await TestLog.open(path: path)
+        await #expect(throws: (any Error).self) { _ = try await TestLog.open(path: path) }  // still open
+        let verifier = log.ledger.signer.verifier.encoded
+        await log.ledger.close()
+
+        // Stopped after the genesis, before log.key was renamed into place: the pending key is the log's.
+        let directory = log.directory
+        try FileManager.default.moveItem(atPath: directory.logKeyPath, toPath: directory.logKeyPath + ".pending")
+        let finished = try await TestLog.open(path: path)
+        #expect(finished.ledger.signer.verifier.encoded == verifier && finished.ledger.treeSize == 1)
+        #expect(FileManager.default.fileExists(atPath: directory.logKeyPath))
+        await finished.ledger.close()
+
+        // The database gone, the key still there: refused, not a new log under the same key.
+        try FileManager.default.moveItem(atPath: directory.databasePath, toPath: path + "/moved.sqlite")
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: directory.databasePath + suffix) }
+        let error = await #expect(throws: DataDirectoryError.self) { _ = try await TestLog.open(path: path) }
+        #expect(error?.description.contains("the database was lost or moved") == true)
+    }
+
     @Test("a checkpoint's logged-at line reads as its time; one that is not a time is an error, not an absent line")
     func loggedAtLine() throws {
         let root = Base64.encode([UInt8](repeating: 1, count: 32))
