@@ -197,10 +197,10 @@ public final class Ledger: Sendable {
         let current = treeSize
         let size = size ?? current
         guard size <= current else {
-            throw LedgerError(.invalidParameter, "size \(size) is beyond the current tree size \(current)")
+            throw LedgerError(.invalidParameter, "size \(size) is beyond the current tree size \(current)", parameter: "size")
         }
         guard index < size else {
-            throw LedgerError(.invalidParameter, "index \(index) is not below tree size \(size)")
+            throw LedgerError(.invalidParameter, "index \(index) is not below tree size \(size)", parameter: "index")
         }
         let path = try store.read { try Merkle.inclusionProof(index: index, size: size, reader: $0) }
         return InclusionProof(leafIndex: index, treeSize: size, path: path)
@@ -210,8 +210,9 @@ public final class Ledger: Sendable {
     public func consistencyProof(first: UInt64, second: UInt64) throws -> ConsistencyProof {
         let current = treeSize
         guard first >= 1, first <= second, second <= current else {
-            throw LedgerError(.invalidParameter,
-                              "need 1 ≤ from ≤ to ≤ tree size \(current), got from=\(first) to=\(second)")
+            // The parameter at fault: `from` when it is 0 or above `to`, else `to`.
+            throw LedgerError(.invalidParameter, "need 1 ≤ from ≤ to ≤ tree size \(current), got from=\(first) to=\(second)",
+                              parameter: first >= 1 && first <= second ? "to" : "from")
         }
         let path = try store.read { try Merkle.consistencyProof(first: first, second: second, reader: $0) }
         return ConsistencyProof(first: first, second: second, path: path)

@@ -49,6 +49,8 @@ struct LogKeyOptions: ParsableArguments {
         var text = logKey
         if FileManager.default.fileExists(atPath: logKey) { text = String(decoding: try SecureFile.contents(of: logKey), as: UTF8.self) }
         do { return try NoteVerifier(encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) } catch {
+            // A verifier key always has a `+`; without one, the value was meant as a file that is not there.
+            guard text.contains("+") else { throw CommandFailure("--log-key \(logKey): no such file, and not a verifier key (name+id+key)") }
             throw ValidationError("--log-key: \(error)")
         }
     }
@@ -208,7 +210,14 @@ extension Custody {
                 print(try prettyJSON(receipt))
                 return
             }
-            try Self.report(try await client.submit(batch: data), verifier: verifier)
+            let batch: BatchResult
+            do { batch = try await client.submit(batch: data) } catch let error as ClientError {
+                // Refused as a whole (not JSON, empty, too many items): 2, as a refused item is.
+                guard let problem = error.problem else { throw error }
+                reportRefusal(problem, type: "batch")
+                throw ExitCode(2)
+            }
+            try Self.report(batch, verifier: verifier)
         }
 
         /// The envelope's event type, for the message of a refusal.

@@ -229,6 +229,10 @@ struct CLIEventTests {
         try await expect(["verify", "--since", "/dev/null", "--log-only"] + cli.server, 1, "--since /dev/null is empty")
         try await expect(["sign", "--key", miner, cli.directory], 1, "cannot read \(cli.directory): Is a directory")
         try await expect(["sign", "--key", "/nonexistent", "extract.json"], 1, missing)
+        try await expect(["checkpoint", "--log-key", "data/log.vkye"] + cli.server, 1, "--log-key data/log.vkye: no such file")
+        // A batch the daemon refuses as a whole is a refusal too: 2.
+        try "[]".write(toFile: cli.directory + "/empty.json", atomically: true, encoding: .utf8)
+        try await expect(["submit", "empty.json"] + cli.server, 2, "refused: batch: ")
         // An entry that is not in the log is not a usage error.
         try await expect(["prove", "--index", "999"] + cli.server, 1, "entry 999 is not in the log (tree size \(size))")
 

@@ -43,6 +43,9 @@ struct HTTPSemanticsTests {
         let base = daemon.baseURL.absoluteString
         for (path, parameter) in [("/v1/entries?start=x", "start"), ("/v1/entries?limit=0", "limit"), ("/v1/entries/abc", "index"),
                                   ("/v1/proofs/inclusion", "index"), ("/v1/proofs/consistency?from=1&to=x", "to"),
+                                  // Out of range, not malformed: the ledger names the parameter too.
+                                  ("/v1/proofs/inclusion?index=0&size=99", "size"), ("/v1/proofs/inclusion?index=5&size=1", "index"),
+                                  ("/v1/proofs/consistency?from=0", "from"), ("/v1/proofs/consistency?from=1&to=99", "to"),
                                   ("/v1/status", "policy"), ("/v1/status?policy=kp-core&limit=501", "limit"),
                                   ("/v1/parcels/P/status?policy=kp-core&date=2026-02-30", "date"),
                                   ("/v1/projections/digest?asOf=99", "asOf")] {
