@@ -77,6 +77,12 @@ public final class Ledger: Sendable {
             let frontier = try MerkleFrontier(size: size, reader: txn)
             let last = size == 0 ? nil : try txn.entry(at: size - 1)
             guard size == 0 || last != nil else { throw LedgerStartError("the log has no entry at index \(size - 1), the last its checkpoint covers") }
+            if let last, last.loggedAtMillis > clock() + 1000 {
+                // Entries are logged at the last one's time until the clock catches up, and occurredAt is
+                // checked against that time, so the clock's error is the log's for a while.
+                logger.warning("the clock is behind the last entry's loggedAt: new entries are logged at that time until it catches up", metadata: [
+                    "log.last-logged-at": "\(RFC3339.format(millis: last.loggedAtMillis))", "clock.now": "\(RFC3339.format(millis: clock()))"])
+            }
             let chain = last?.chainHash ?? HashChain.start
             var note = ""
             if let latest = try txn.latestCheckpoint() {

@@ -462,7 +462,10 @@ struct Replay {
         do { cp = try Checkpoint.open(note, verifier: verifier) } catch {
             throw AuditFailure(index, "stored checkpoint for size \(index + 1): \(error)")
         }
-        guard cp.size == frontier.size, cp.root == frontier.root else {
+        guard cp.size == frontier.size else {
+            throw AuditFailure(index, "the checkpoint row for size \(frontier.size) holds the checkpoint for size \(cp.size)")
+        }
+        guard cp.root == frontier.root else {
             throw AuditFailure(index, "stored checkpoint for size \(cp.size) does not match the replayed tree")
         }
         let signed: Int64?

@@ -128,6 +128,12 @@ struct TamperTests {
             db.exec("UPDATE checkpoints SET note = (SELECT note FROM checkpoints WHERE tree_size = 28) WHERE tree_size = 41")
         }
         #expect(moved != nil, "the audit passed")
+        // Inside the log, the row is named for what it holds.
+        let inside = try await f.audit { db in
+            db.exec("UPDATE checkpoints SET note = (SELECT note FROM checkpoints WHERE tree_size = 15) WHERE tree_size = 28")
+        }
+        #expect(inside?.index == 27 && inside?.reason.contains("the checkpoint row for size 28 holds the checkpoint for size 15") == true,
+                "\(String(describing: inside))")
     }
 
     @Test("a row added by hand below index 0 is caught and named")
