@@ -249,6 +249,8 @@ struct Replay {
     var batchStart: UInt64 = 0
     var batchLoggedAt: Int64 = 0
     var batchDiffersAt: UInt64?
+    /// The size of the last stored checkpoint checked, which the next one's `previous-size` must name.
+    var lastCheckpointSize: UInt64 = 0
     var checkpointsChecked = 0
     let seen: EventIDSet
     /// The replayed state the rules read: hot entities in memory in front of the scratch tables.
@@ -468,8 +470,14 @@ struct Replay {
         guard cp.root == frontier.root else {
             throw AuditFailure(index, "stored checkpoint for size \(cp.size) does not match the replayed tree")
         }
-        let signed: Int64?
-        do { signed = try cp.loggedAtMillis } catch { throw AuditFailure(index, "stored checkpoint for size \(cp.size): \(error)") }
+        let signed: Int64?, previous: UInt64?
+        do { (signed, previous) = (try cp.loggedAtMillis, try cp.previousSize) } catch {
+            throw AuditFailure(index, "stored checkpoint for size \(cp.size): \(error)")
+        }
+        if let previous, previous != lastCheckpointSize {
+            throw AuditFailure(index, "the checkpoint for size \(cp.size) was signed after the one for size \(previous), but the stored checkpoint before it is for size \(lastCheckpointSize): checkpoint rows deleted")
+        }
+        lastCheckpointSize = cp.size
         if let signed, let bad = batchDiffersAt ?? (batchLoggedAt == signed ? nil : batchStart) {
             throw AuditFailure(bad, "loggedAt differs from the time the checkpoint for size \(cp.size) signs, \(RFC3339.format(millis: signed)): changed, or the checkpoints between were deleted")
         }

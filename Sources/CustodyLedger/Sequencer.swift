@@ -198,7 +198,8 @@ final class Sequencer: @unchecked Sendable {
                         try Merkle.verifyConsistency(first: oldSize, second: size, firstRoot: next.checkpointRoot,
                                                      secondRoot: root, proof: proof)
                     }
-                    next.checkpointNote = try Checkpoint(origin: ledger.signer.name, size: size, root: root, loggedAtMillis: loggedAt)
+                    next.checkpointNote = try Checkpoint(origin: ledger.signer.name, size: size, root: root, loggedAtMillis: loggedAt,
+                                                         previousSize: oldSize)
                         .signed(by: ledger.signer)
                     next.checkpointRoot = root
                     try txn.insert(checkpointNote: next.checkpointNote, size: size)

@@ -116,6 +116,10 @@ struct TamperTests {
         // The whole last batch (entries 28...40) an hour later, all alike: caught at the batch's first entry.
         let batch = try await f.audit { $0.exec("UPDATE entries SET logged_at = logged_at + 3600000 WHERE idx >= 28") }
         #expect(batch?.index == 28 && batch?.reason.contains("loggedAt differs") == true, "\(String(describing: batch))")
+        // A checkpoint row deleted, which merges two batches under one time: the next checkpoint names the one
+        // signed before it.
+        let deleted = try await f.audit { $0.exec("DELETE FROM checkpoints WHERE tree_size = 15") }
+        #expect(deleted?.index == 27 && deleted?.reason.contains("checkpoint rows deleted") == true, "\(String(describing: deleted))")
     }
 
     @Test("checkpoint rows a replay never reaches are checked: one below size 1, and the newest holding another size's note")
