@@ -29,8 +29,8 @@ public final class Ledger: Sendable {
     let logger: Logger
     /// The time an entry is logged at, in milliseconds since 1970: the system clock, or a test's.
     let clock: @Sendable () -> Int64
-    /// What the ledger holds until `close()`: its data directory's lock.
-    private let held = Mutex<[any AnyObject & Sendable]>([])
+    /// Its data directory's lock, held until `close()`.
+    private let directoryLock = Mutex<DirectoryLock?>(nil)
     /// The hot custody state in memory, used only by the sequencer thread (inside its transactions).
     nonisolated(unsafe) let domainCache: DomainCache
     private let sequencer: Sequencer
@@ -152,8 +152,8 @@ public final class Ledger: Sendable {
         await submit([envelope])[0]
     }
 
-    /// Keeps `resource` (a `DirectoryLock`) until `close()`.
-    func hold(_ resource: any AnyObject & Sendable) { held.withLock { $0.append(resource) } }
+    /// Keeps `lock` until `close()`.
+    func hold(_ lock: DirectoryLock) { directoryLock.withLock { $0 = lock } }
 
     /// Stops accepting, finishes what is queued, and stops the sequencer thread.
     public func close() async {
@@ -162,7 +162,7 @@ public final class Ledger: Sendable {
         do { try store.finishBackgroundCheckpoints() } catch {
             logger.warning("the last WAL checkpoint failed; SQLite checkpoints on its own from here", metadata: ["error": "\(error)"])
         }
-        held.withLock { $0.removeAll() }
+        directoryLock.withLock { $0 = nil }
     }
 
     func publish(_ state: SequencerState, newKeys: [ParticipantKey]) {

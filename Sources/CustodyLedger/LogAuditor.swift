@@ -243,14 +243,13 @@ struct Replay {
     var frontier = MerkleFrontier()
     var chain = HashChain.start
     var lastLoggedAt: Int64 = .min
-    /// The entries since the last stored checkpoint (one batch of the daemon's): the first's index and
-    /// `loggedAt`, and the first index with another `loggedAt`. A checkpoint that signs its batch's time
-    /// (`Checkpoint.loggedAtMillis`) must match them all.
-    var batchStart: UInt64 = 0
+    /// The size of the last stored checkpoint checked: the next one's `previous-size` must name it, and the
+    /// entries since (one batch of the daemon's) start at that index.
+    var lastCheckpointSize: UInt64 = 0
+    /// The `loggedAt` of the batch's first entry, and the first index of the batch with another. A checkpoint
+    /// that signs its batch's time (`Checkpoint.loggedAtMillis`) must match them all.
     var batchLoggedAt: Int64 = 0
     var batchDiffersAt: UInt64?
-    /// The size of the last stored checkpoint checked, which the next one's `previous-size` must name.
-    var lastCheckpointSize: UInt64 = 0
     var checkpointsChecked = 0
     let seen: EventIDSet
     /// The replayed state the rules read: hot entities in memory in front of the scratch tables.
@@ -393,7 +392,7 @@ struct Replay {
             }
             guard entry.loggedAtMillis >= lastLoggedAt else { throw AuditFailure(index, "loggedAt goes backwards") }
             lastLoggedAt = entry.loggedAtMillis
-            if index == batchStart {
+            if index == lastCheckpointSize {
                 batchLoggedAt = entry.loggedAtMillis
             } else if batchDiffersAt == nil && entry.loggedAtMillis != batchLoggedAt {
                 batchDiffersAt = index
@@ -477,11 +476,10 @@ struct Replay {
         if let previous, previous != lastCheckpointSize {
             throw AuditFailure(index, "the checkpoint for size \(cp.size) was signed after the one for size \(previous), but the stored checkpoint before it is for size \(lastCheckpointSize): checkpoint rows deleted")
         }
-        lastCheckpointSize = cp.size
-        if let signed, let bad = batchDiffersAt ?? (batchLoggedAt == signed ? nil : batchStart) {
+        if let signed, let bad = batchDiffersAt ?? (batchLoggedAt == signed ? nil : lastCheckpointSize) {
             throw AuditFailure(bad, "loggedAt differs from the time the checkpoint for size \(cp.size) signs, \(RFC3339.format(millis: signed)): changed, or the checkpoints between were deleted")
         }
-        batchStart = cp.size
+        lastCheckpointSize = cp.size
         batchDiffersAt = nil
         checkpointsChecked += 1
     }
