@@ -383,6 +383,10 @@ BAD = [
     ("entry", "index above 2^53-1", setp(["index"], MAX + 1)),
     ("entries-page", "1001 entries", lambda v: v.__setitem__("entries", v["entries"][:1] * 1001)),
     ("entries-page", "extra member", setp(["next"], 2)),
+    ("checkpoints-page", "1001 checkpoints", lambda v: v.__setitem__("checkpoints", v["checkpoints"][:1] * 1001)),
+    ("checkpoints-page", "tree size 0", setp(["checkpoints", 0, "treeSize"], 0)),
+    ("checkpoints-page", "note without signature lines", setp(["checkpoints", 0, "note"], "ledger.custody-ledger.example/diamonds\n4\na4JJ/d/TUCklcMZbJC3LEIwMKlrS7YVkSHJaKqYUwGA=\n")),
+    ("checkpoints-page", "checkpoint without note", delp(["checkpoints", 0, "note"])),
     ("inclusion-proof", "tree size 0", setp(["treeSize"], 0)),
     ("inclusion-proof", "43-character node hash", setp(["auditPath", 0], "A" * 43)),
     ("consistency-proof", "first 0", setp(["first"], 0)),
@@ -683,6 +687,7 @@ if doc is not None:
 
     # the example files and the embedded 200 examples agree where they show the same thing
     for name, p, code in [("entries-page", "/v1/entries", "200"), ("entry", "/v1/entries/{index}", "200"),
+                          ("checkpoints-page", "/v1/checkpoints", "200"),
                           ("inclusion-proof", "/v1/proofs/inclusion", "200"),
                           ("consistency-proof", "/v1/proofs/consistency", "200"), ("health", "/healthz", "200")]:
         try:

@@ -13,10 +13,13 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
     public let problem: Problem?
     /// What went wrong.
     public let message: String
+    /// The HTTP status of the server's answer; nil when there was none to read.
+    public let status: Int?
 
-    init(_ message: String, problem: Problem? = nil) {
+    init(_ message: String, problem: Problem? = nil, status: Int? = nil) {
         self.message = message
         self.problem = problem
+        self.status = status
     }
 
     /// The server's `<slug>: <detail>`, or the transport error.
@@ -67,7 +70,7 @@ public struct LedgerClient: Sendable {
         guard let http = response as? HTTPURLResponse else { throw ClientError("no HTTP response from \(baseURL)") }
         guard (200..<300).contains(http.statusCode) else {
             let problem = try? JSONDecoder().decode(Problem.self, from: data)
-            throw ClientError("HTTP \(http.statusCode) from /\(path.joined(separator: "/"))", problem: problem)
+            throw ClientError("HTTP \(http.statusCode) from /\(path.joined(separator: "/"))", problem: problem, status: http.statusCode)
         }
         return data
     }
@@ -91,6 +94,12 @@ public struct LedgerClient: Sendable {
     /// The latest signed checkpoint note.
     public func checkpoint() async throws -> String {
         String(decoding: try await send("GET", ["v1", "checkpoint"]), as: UTF8.self)
+    }
+
+    /// A page of signed checkpoints of sizes from `start`, in increasing size.
+    public func checkpoints(start: UInt64, limit: Int) async throws -> [CheckpointDTO] {
+        try decode(CheckpointsPage.self, try await send("GET", ["v1", "checkpoints"], query: ["start": "\(start)", "limit": "\(limit)"]),
+                   "checkpoints").checkpoints
     }
 
     /// A page of entries.
@@ -165,6 +174,29 @@ public struct RemoteAuditSource: AuditSource {
     /// Entries, paged at the API's limit.
     public func entries(start: UInt64, limit: Int) async throws -> [LogEntry] {
         try await client.entries(start: start, limit: min(limit, 1000))
+    }
+
+    /// The daemon's checkpoints of sizes in `after + 1 ... through`, paged at the API's limit; nil from a
+    /// daemon that serves none (one older than `GET /v1/checkpoints`, which answers 404).
+    public func checkpoints(after: UInt64, through: UInt64) async throws -> [(size: UInt64, note: String)]? {
+        var found: [(size: UInt64, note: String)] = []
+        var start = after + 1
+        while start <= through {
+            let page: [CheckpointDTO]
+            do { page = try await client.checkpoints(start: start, limit: 1000) } catch let error as ClientError where error.status == 404 {
+                return nil
+            }
+            for checkpoint in page where checkpoint.treeSize <= through {
+                // In increasing size, each past the last: a page out of order would let one checkpoint stand for another.
+                guard checkpoint.treeSize >= start else {
+                    throw ClientError("the server's checkpoints are not in increasing tree size (\(checkpoint.treeSize) after \(start - 1))")
+                }
+                found.append((checkpoint.treeSize, checkpoint.note))
+                start = checkpoint.treeSize + 1
+            }
+            guard page.count == 1000, let last = page.last, last.treeSize < through else { break }
+        }
+        return found
     }
 
     /// The daemon's consistency proof.

@@ -118,7 +118,7 @@ public struct DisclosureClient: Sendable {
         guard let http = response as? HTTPURLResponse else { throw ClientError("no HTTP response from \(baseURL)") }
         guard (200..<300).contains(http.statusCode) else {
             let problem = try? JSONDecoder().decode(Problem.self, from: data)
-            throw ClientError("HTTP \(http.statusCode) from /\(path.joined(separator: "/"))", problem: problem)
+            throw ClientError("HTTP \(http.statusCode) from /\(path.joined(separator: "/"))", problem: problem, status: http.statusCode)
         }
         return (data, http.statusCode)
     }

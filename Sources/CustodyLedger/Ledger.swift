@@ -190,6 +190,15 @@ public final class Ledger: Sendable {
         return try store.read { try $0.entries(start: start, limit: Int(min(UInt64(limit), size - start))) }
     }
 
+    /// Up to `limit` of the signed checkpoints of sizes from `start` up to the current tree size, in increasing
+    /// size: one per committed batch, so that an auditor over HTTP can check every entry's `loggedAt` and the
+    /// chain of `previous-size` lines, as an audit of the database does.
+    public func checkpoints(start: UInt64, limit: Int) throws -> [(size: UInt64, note: String)] {
+        let size = treeSize
+        guard start <= size else { return [] }
+        return try store.read { try $0.checkpoints(startingAt: start, limit: limit) }.filter { $0.size <= size }
+    }
+
     /// The entry at `index`.
     public func entry(at index: UInt64) throws -> LogEntry {
         guard index < treeSize, let entry = try store.read({ try $0.entry(at: index) }) else {

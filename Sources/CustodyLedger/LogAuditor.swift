@@ -13,9 +13,17 @@ public protocol AuditSource: Sendable {
     func entries(start: UInt64, limit: Int) async throws -> [LogEntry]
     /// A consistency proof between two sizes, when the source serves proofs (a daemon); nil otherwise.
     func consistencyProof(first: UInt64, second: UInt64) async throws -> [[UInt8]]?
+    /// The signed checkpoints of sizes `after + 1 ... through`, in increasing size, when the source serves them
+    /// (a daemon's `GET /v1/checkpoints`); nil otherwise. A source with a `store` is read directly instead.
+    func checkpoints(after: UInt64, through: UInt64) async throws -> [(size: UInt64, note: String)]?
     /// The store itself, when auditing a database file: its tree nodes, every signed checkpoint and its
     /// derived tables are checked too.
     var store: LogStore? { get }
+}
+
+extension AuditSource {
+    /// Serves no checkpoints but the latest.
+    public func checkpoints(after: UInt64, through: UInt64) async throws -> [(size: UInt64, note: String)]? { nil }
 }
 
 /// What to check beyond the log itself.
@@ -74,7 +82,8 @@ public struct AuditReport: Sendable {
     public var logKey: String
     /// Whether that key was pinned by the caller (rather than taken from the genesis entry).
     public var logKeyPinned: Bool
-    /// Signed checkpoints checked against the replayed tree (all of them, for a database).
+    /// Signed checkpoints checked against the replayed tree: all of them, for a database and for a daemon that
+    /// serves them; the latest alone otherwise.
     public var checkpointsChecked: Int
     /// Registered keys at the end of the log.
     public var registeredKeys: Int
@@ -160,16 +169,23 @@ public struct LogAuditor: Sendable {
         // is checked with the keys known when it was started; an event signed by a key registered since is
         // verified by the fold itself.
         let custodyRules = options.custodyRules
-        func checkNext(from start: UInt64, keys: [String: [UInt8]]) -> Task<(chunk: [LogEntry], checked: [Replay.Checked]), any Error> {
+        let remote = source.store == nil
+        typealias Fetched = (chunk: [LogEntry], checked: [Replay.Checked], served: [(size: UInt64, note: String)]?)
+        func checkNext(from start: UInt64, keys: [String: [UInt8]]) -> Task<Fetched, any Error> {
             Task {
                 let chunk = try await fetch(from: start, size: size)
-                return (chunk, await Replay.check(chunk, keys: keys, custodyRules: custodyRules))
+                // The checkpoints that end the chunk's batches: a database's are read by the fold itself.
+                async let served = remote ? source.checkpoints(after: start, through: start + UInt64(chunk.count)) : nil
+                let checked = await Replay.check(chunk, keys: keys, custodyRules: custodyRules)
+                return (chunk, checked, try await served)
             }
         }
         var next: UInt64 = 0
         /// The first entry not yet handed to a checking task.
         var started: UInt64 = 0
-        var checking: [Task<(chunk: [LogEntry], checked: [Replay.Checked]), any Error>] = []
+        var checking: [Task<Fetched, any Error>] = []
+        /// Whether the source serves its checkpoints (a daemon older than `GET /v1/checkpoints` does not).
+        var serving: Bool?
         func startChecks() {
             // One chunk ahead until the first fold: the keys it registers (genesis, the first participants) are
             // what the chunks after it are checked with; a chunk started before them leaves its signatures to
@@ -182,10 +198,17 @@ public struct LogAuditor: Sendable {
         }
         startChecks()
         while !checking.isEmpty {
-            let (chunk, checked) = try await checking.removeFirst().value
+            let (chunk, checked, served) = try await checking.removeFirst().value
             startChecks()
+            if remote {
+                if serving == true && served == nil {
+                    for task in checking { task.cancel() }
+                    throw AuditFailure(nil, "the server stopped serving its checkpoints during the audit")
+                }
+                serving = serving ?? (served != nil)
+            }
             do {
-                try replay.fold(chunk, checked: checked, expectedStart: next)
+                try replay.fold(chunk, checked: checked, served: served, expectedStart: next)
             } catch {
                 for task in checking { task.cancel() }
                 throw error
@@ -200,7 +223,12 @@ public struct LogAuditor: Sendable {
         guard root == checkpoint.root else {
             throw AuditFailure(size - 1, "the Merkle root of the \(size) entries differs from the latest signed checkpoint")
         }
-        // Over HTTP no earlier checkpoint is served: the latest binds the time of the last entry, at least.
+        // A server that serves its checkpoints must serve the latest among them: otherwise the chain of
+        // previous sizes could stop short of it, and the entries after the last one served be bound by none.
+        if serving == true && replay.lastCheckpointSize != size {
+            throw AuditFailure(nil, "the server's checkpoints end at size \(replay.lastCheckpointSize), not at its latest checkpoint's \(size)")
+        }
+        // A server that serves no earlier checkpoint: the latest binds the time of the last entry, at least.
         let signed: Int64?
         do { signed = try checkpoint.loggedAtMillis } catch { throw AuditFailure(nil, "the latest checkpoint: \(error)") }
         if let signed, replay.lastLoggedAt != signed {
@@ -224,8 +252,8 @@ public struct LogAuditor: Sendable {
         }
         return AuditReport(treeSize: size, root: root, checkpoint: note, logKey: verifier.encoded,
                            logKeyPinned: options.logKey != nil,
-                           // A database's stored checkpoints include the latest; a server serves the latest alone.
-                           checkpointsChecked: source.store == nil ? 1 : replay.checkpointsChecked,
+                           // A database's stored checkpoints, and a server's served ones, include the latest.
+                           checkpointsChecked: remote && serving != true ? 1 : replay.checkpointsChecked,
                            registeredKeys: replay.keys.count, consistentWith: since?.size, grewDuringAudit: grew)
     }
 }
@@ -352,7 +380,10 @@ struct Replay {
 
     /// The sequential part: indexes, hashes against the chain and the tree, stored columns, repeats, rules
     /// and state, checkpoints.
-    mutating func fold(_ chunk: [LogEntry], checked parsed: [Checked], expectedStart: UInt64) throws {
+    /// `served` are the checkpoints of a source without a store for the chunk's sizes, `expectedStart + 1 ...
+    /// expectedStart + chunk.count`; a store's are read here.
+    mutating func fold(_ chunk: [LogEntry], checked parsed: [Checked], served: [(size: UInt64, note: String)]? = nil,
+                       expectedStart: UInt64) throws {
         var storedIDs: [UInt64: [UInt8]] = [:]
         var checkpoints: [(size: UInt64, note: String)] = []
         // Tree nodes the chunk completes, by level: the node of level L and index i is completed when the
@@ -370,6 +401,8 @@ struct Replay {
                 return (try txn.storedEventIDs(start: expectedStart, count: chunk.count),
                         try txn.checkpoints(after: expectedStart, through: last), nodes)
             }
+        } else if let served {
+            checkpoints = served
         }
         // The chunk's event keys go into the set of seen events together, before the fold; a repeat is
         // reported when the fold reaches it, so that an earlier problem is still reported first.
@@ -439,7 +472,7 @@ struct Replay {
             }
         }
         if nextCheckpoint < checkpoints.count {
-            throw AuditFailure(checkpoints[nextCheckpoint].size - 1, "a stored checkpoint does not match its tree size")
+            throw AuditFailure(checkpoints[nextCheckpoint].size - 1, "a \(checkpointSource) checkpoint does not match its tree size")
         }
         // Commit the scratch state now and then: an open transaction keeps its dirty pages in memory, so the
         // interval bounds replay memory (65,536 measured 177 MiB at 1M entries, over the 150 MiB budget).
@@ -458,23 +491,29 @@ struct Replay {
         pendingEntries = 0
     }
 
+    /// "stored" for a database's checkpoints, "served" for a daemon's.
+    private var checkpointSource: String { store == nil ? "served" : "stored" }
+
     private mutating func check(note: String, index: UInt64) throws {
         let cp: Checkpoint
         do { cp = try Checkpoint.open(note, verifier: verifier) } catch {
-            throw AuditFailure(index, "stored checkpoint for size \(index + 1): \(error)")
+            throw AuditFailure(index, "\(checkpointSource) checkpoint for size \(index + 1): \(error)")
         }
         guard cp.size == frontier.size else {
-            throw AuditFailure(index, "the checkpoint row for size \(frontier.size) holds the checkpoint for size \(cp.size)")
+            throw AuditFailure(index, store == nil
+                ? "the server's checkpoint listed for size \(frontier.size) is the checkpoint for size \(cp.size)"
+                : "the checkpoint row for size \(frontier.size) holds the checkpoint for size \(cp.size)")
         }
         guard cp.root == frontier.root else {
-            throw AuditFailure(index, "stored checkpoint for size \(cp.size) does not match the replayed tree")
+            throw AuditFailure(index, "\(checkpointSource) checkpoint for size \(cp.size) does not match the replayed tree")
         }
         let signed: Int64?, previous: UInt64?
         do { (signed, previous) = (try cp.loggedAtMillis, try cp.previousSize) } catch {
-            throw AuditFailure(index, "stored checkpoint for size \(cp.size): \(error)")
+            throw AuditFailure(index, "\(checkpointSource) checkpoint for size \(cp.size): \(error)")
         }
         if let previous, previous != lastCheckpointSize {
-            throw AuditFailure(index, "the checkpoint for size \(cp.size) was signed after the one for size \(previous), but the stored checkpoint before it is for size \(lastCheckpointSize): checkpoint rows deleted")
+            throw AuditFailure(index, "the checkpoint for size \(cp.size) was signed after the one for size \(previous), but the \(checkpointSource) checkpoint before it is for size \(lastCheckpointSize): "
+                + (store == nil ? "the server withheld checkpoints, or they were deleted" : "checkpoint rows deleted"))
         }
         if let signed, let bad = batchDiffersAt ?? (batchLoggedAt == signed ? nil : lastCheckpointSize) {
             throw AuditFailure(bad, "loggedAt differs from the time the checkpoint for size \(cp.size) signs, \(RFC3339.format(millis: signed)): changed, or the checkpoints between were deleted")

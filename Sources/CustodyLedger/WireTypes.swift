@@ -123,6 +123,27 @@ public struct EntriesPage: Codable, Sendable {
     public init(entries: [EntryDTO]) { self.entries = entries }
 }
 
+/// One signed checkpoint on the wire.
+public struct CheckpointDTO: Codable, Sendable, Equatable {
+    /// The tree size it signs.
+    public var treeSize: UInt64
+    /// The C2SP signed note, exactly as `GET /v1/checkpoint` serves the latest.
+    public var note: String
+    /// A checkpoint of `treeSize` entries.
+    public init(treeSize: UInt64, note: String) {
+        self.treeSize = treeSize
+        self.note = note
+    }
+}
+
+/// A page of signed checkpoints, in increasing tree size.
+public struct CheckpointsPage: Codable, Sendable {
+    /// Checkpoints in increasing tree size.
+    public var checkpoints: [CheckpointDTO]
+    /// A page from checkpoints.
+    public init(checkpoints: [CheckpointDTO]) { self.checkpoints = checkpoints }
+}
+
 /// RFC 9457 problem details, with our extension members.
 public struct Problem: Codable, Sendable, Equatable {
     /// `urn:custody:problem:<slug>`.

@@ -19,6 +19,7 @@ struct LedgerController<Context: RequestContext>: Sendable {
         router.get("/v1/entries", use: entries)
         router.get("/v1/entries/:index", use: entry)
         router.get("/v1/checkpoint", use: checkpoint)
+        router.get("/v1/checkpoints", use: checkpoints)
         router.get("/v1/proofs/inclusion", use: inclusion)
         router.get("/v1/proofs/consistency", use: consistency)
         router.get("/v1/participants", use: participants)
@@ -60,6 +61,16 @@ struct LedgerController<Context: RequestContext>: Sendable {
 
     @Sendable func checkpoint(request: Request, context: Context) async throws -> Response {
         APIResponse.text(ledger.latestCheckpoint.note)
+    }
+
+    @Sendable func checkpoints(request: Request, context: Context) async throws -> Response {
+        let start = try request.uri.queryParameters.integer("start", default: 1)
+        let limit = try request.uri.queryParameters.integer("limit", default: 100)
+        guard limit >= 1, limit <= UInt64(Self.maxPage) else {
+            throw LedgerError(.invalidParameter, "limit must be between 1 and \(Self.maxPage), got \(limit)", parameter: "limit")
+        }
+        let page = try ledger.checkpoints(start: start, limit: Int(limit))
+        return try APIResponse.json(CheckpointsPage(checkpoints: page.map { CheckpointDTO(treeSize: $0.size, note: $0.note) }))
     }
 
     @Sendable func inclusion(request: Request, context: Context) async throws -> Response {

@@ -238,6 +238,17 @@ extension LogQueries {
         return out
     }
 
+    /// Up to `limit` signed checkpoints with `tree_size >= start`, in increasing size.
+    public func checkpoints(startingAt start: UInt64, limit: Int) throws -> [(size: UInt64, note: String)] {
+        let s = try connection.statement(literal: "SELECT tree_size, note FROM checkpoints WHERE tree_size >= ? ORDER BY tree_size LIMIT ?")
+        defer { s.reset() }
+        s.bind(1, Int64(clamping: start))
+        s.bind(2, Int64(limit))
+        var out: [(UInt64, String)] = []
+        while try s.step() { out.append((UInt64(s.int64(0)), s.text(1))) }
+        return out
+    }
+
     /// Stored perfect subtrees of one level ≥ 1 with index in `from...through`, by index.
     public func storedNodes(level: Int, from: UInt64, through: UInt64) throws -> [UInt64: [UInt8]] {
         let s = try connection.statement(literal: "SELECT id, hash FROM nodes WHERE id BETWEEN ? AND ?")

@@ -43,7 +43,7 @@ struct DaemonProcess {
         // Its logs go to a file, never to the test runner's stderr: a daemon left behind holding that pipe
         // would keep `swift test` waiting for ever.
         let log = dataDir + ".stderr"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try process.run()
         let client = LedgerClient(baseURL: URL(string: "http://127.0.0.1:\(port)")!)
