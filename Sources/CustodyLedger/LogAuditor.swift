@@ -208,7 +208,9 @@ public struct LogAuditor: Sendable {
                 serving = serving ?? (served != nil)
             }
             do {
-                try replay.fold(chunk, checked: checked, served: served, expectedStart: next)
+                // A server that served none for the first chunk is audited as one that serves none, to the end:
+                // its later checkpoints (a daemon upgraded during the audit) chain to ones that were never read.
+                try replay.fold(chunk, checked: checked, served: serving == true ? served : nil, expectedStart: next)
             } catch {
                 for task in checking { task.cancel() }
                 throw error

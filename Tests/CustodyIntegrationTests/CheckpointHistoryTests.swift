@@ -12,6 +12,8 @@ private struct AlteredSource: AuditSource {
     var entries: @Sendable (LogEntry) -> LogEntry = { $0 }
     /// Nil: serve no checkpoints, as a daemon older than `GET /v1/checkpoints`.
     var checkpoints: (@Sendable ([(size: UInt64, note: String)]) -> [(size: UInt64, note: String)])? = { $0 }
+    /// Serve none for the chunks before this size either, as a daemon upgraded during the audit.
+    var servesFrom: UInt64 = 0
 
     var store: LogStore? { nil }
     func latestCheckpoint() async throws -> String { try await base.latestCheckpoint() }
@@ -22,7 +24,7 @@ private struct AlteredSource: AuditSource {
         try await base.consistencyProof(first: first, second: second)
     }
     func checkpoints(after: UInt64, through: UInt64) async throws -> [(size: UInt64, note: String)]? {
-        guard let checkpoints else { return nil }
+        guard let checkpoints, after >= servesFrom else { return nil }
         return try await base.checkpoints(after: after, through: through).map(checkpoints)
     }
 }
@@ -89,6 +91,16 @@ struct CheckpointHistoryTests {
         var blind = moved
         blind.checkpoints = nil
         #expect(try await LogAuditor(source: blind).run().checkpointsChecked == 1)
+        try await daemon.stop()
+    }
+
+    @Test("a server that starts serving its checkpoints during the audit is audited as one that serves none")
+    func servingStartsLate() async throws {
+        let daemon = try await Self.sixEntryLog()
+        // The first chunk, sizes 1 and 2, gets a 404; the later ones' checkpoints chain to size 2, never read.
+        let late = AlteredSource(base: RemoteAuditSource(client: daemon.client), servesFrom: 2)
+        let report = try await LogAuditor(source: late, options: AuditOptions(chunkSize: 2)).run()
+        #expect(report.treeSize == 6 && report.checkpointsChecked == 1)
         try await daemon.stop()
     }
 
