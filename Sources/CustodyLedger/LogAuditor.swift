@@ -404,6 +404,15 @@ struct Replay {
                         try txn.checkpoints(after: expectedStart, through: last), nodes)
             }
         } else if let served {
+            // Any source's list, not only `RemoteAuditSource`'s (which checks this too): in increasing size, each
+            // within the chunk, or the fold below would not meet them all.
+            var after = expectedStart
+            for checkpoint in served {
+                guard checkpoint.size > after, checkpoint.size <= expectedStart + UInt64(chunk.count) else {
+                    throw AuditFailure(nil, "the source listed a checkpoint of size \(checkpoint.size) among those of sizes \(after + 1)...\(expectedStart + UInt64(chunk.count))")
+                }
+                after = checkpoint.size
+            }
             checkpoints = served
         }
         // The chunk's event keys go into the set of seen events together, before the fold; a repeat is

@@ -116,6 +116,17 @@ struct CheckpointHistoryTests {
         let latest = AlteredSource(base: source, checkpoints: { $0.filter { $0.size != 6 } })
         let short = try await #require(throws: AuditFailure.self) { try await LogAuditor(source: latest).run() }
         #expect(short.reason.contains("end at size 5"))
+
+        // A list out of order, repeating one, or reaching outside the chunk is refused as such, not folded.
+        typealias Alteration = @Sendable ([(size: UInt64, note: String)]) -> [(size: UInt64, note: String)]
+        let reversed: Alteration = { Array($0.reversed()) }
+        let repeated: Alteration = { $0 + $0.suffix(1) }
+        let sizeZero: Alteration = { [(size: 0, note: $0[0].note)] + $0 }
+        for (label, alter) in [("reversed", reversed), ("repeated", repeated), ("size 0", sizeZero)] {
+            let odd = AlteredSource(base: source, checkpoints: alter)
+            let failure = try await #require(throws: AuditFailure.self, "\(label)") { try await LogAuditor(source: odd).run() }
+            #expect(failure.reason.contains("the source listed a checkpoint of size"), "\(label): \(failure)")
+        }
         try await daemon.stop()
     }
 }
