@@ -24,6 +24,7 @@ enum ProfileCommand {
             var mix = false, rules = true, floor = false
             var clients = 64
             var perRequest = 1
+            var from = 0
             while let flag = rest.popFirst() {
                 switch flag {
                 case "--appends": count = Int(rest.popFirst() ?? "") ?? count
@@ -37,6 +38,8 @@ enum ProfileCommand {
                 case "--rules-off": rules = false
                 case "--clients": clients = Int(rest.popFirst() ?? "") ?? clients
                 case "--per-request": perRequest = Int(rest.popFirst() ?? "") ?? perRequest
+                // The first event number: profiling again over a log kept (`--dir`, `--keep`) needs new events.
+                case "--from": from = Int(rest.popFirst() ?? "") ?? from
                 default: throw BenchError("unknown argument \(flag)")
                 }
             }
@@ -136,7 +139,7 @@ enum ProfileCommand {
                 if case .failure(let e) = r { throw BenchError("register: \(e)") }
             }
             for r in await ledger.submit(factory.sites()) { if case .failure(let e) = r { throw BenchError("sites: \(e)") } }
-            let events = await factory.events(0..<count)
+            let events = await factory.events(from..<from + count)
             if arguments.first == http {
                 // POSTs to the real daemon over this data directory from `clients` connections: single events, or
                 // batches of `--per-request`.
