@@ -11,8 +11,17 @@ struct LedgerController<Context: RequestContext>: Sendable {
     let maxBodyBytes: Int
     let openAPIDocument: ByteBuffer
 
-    /// Largest page of entries.
+    /// Largest page of entries or checkpoints.
     static var maxPage: Int { 1000 }
+
+    /// The `limit` query parameter of a paged list: 1 to `maxPage`, 100 when absent.
+    static func pageLimit(_ request: Request) throws(LedgerError) -> Int {
+        let limit = try request.uri.queryParameters.integer("limit", default: 100)
+        guard limit >= 1, limit <= UInt64(maxPage) else {
+            throw LedgerError(.invalidParameter, "limit must be between 1 and \(maxPage), got \(limit)", parameter: "limit")
+        }
+        return Int(limit)
+    }
 
     func addRoutes(to router: Router<Context>) {
         router.post("/v1/events", use: submit)
@@ -44,11 +53,7 @@ struct LedgerController<Context: RequestContext>: Sendable {
 
     @Sendable func entries(request: Request, context: Context) async throws -> Response {
         let start = try request.uri.queryParameters.integer("start", default: 0)
-        let limit = try request.uri.queryParameters.integer("limit", default: 100)
-        guard limit >= 1, limit <= UInt64(Self.maxPage) else {
-            throw LedgerError(.invalidParameter, "limit must be between 1 and \(Self.maxPage), got \(limit)", parameter: "limit")
-        }
-        let page = try ledger.entries(start: start, limit: Int(limit))
+        let page = try ledger.entries(start: start, limit: try Self.pageLimit(request))
         return try APIResponse.json(EntriesPage(entries: page.map(EntryDTO.init)))
     }
 
@@ -65,11 +70,7 @@ struct LedgerController<Context: RequestContext>: Sendable {
 
     @Sendable func checkpoints(request: Request, context: Context) async throws -> Response {
         let start = try request.uri.queryParameters.integer("start", default: 1)
-        let limit = try request.uri.queryParameters.integer("limit", default: 100)
-        guard limit >= 1, limit <= UInt64(Self.maxPage) else {
-            throw LedgerError(.invalidParameter, "limit must be between 1 and \(Self.maxPage), got \(limit)", parameter: "limit")
-        }
-        let page = try ledger.checkpoints(start: start, limit: Int(limit))
+        let page = try ledger.checkpoints(start: start, limit: try Self.pageLimit(request))
         return try APIResponse.json(CheckpointsPage(checkpoints: page.map { CheckpointDTO(treeSize: $0.size, note: $0.note) }))
     }
 
