@@ -404,7 +404,7 @@ struct Replay {
                         try txn.checkpoints(after: expectedStart, through: last), nodes)
             }
         } else if let served {
-            // Any source's list, not only `RemoteAuditSource`'s (which checks this too): in increasing size, each
+            // Whatever the source (`RemoteAuditSource` passes a server's list as it came): in increasing size, each
             // within the chunk, or the fold below would not meet them all.
             var after = expectedStart
             for checkpoint in served {
