@@ -4,6 +4,10 @@ import CustodyLedger
 import CustodyLog
 import CustodyStore
 import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
 import Testing
 
 /// A daemon's log as served, with changes on the way: what a dishonest or broken server could send.
@@ -128,5 +132,59 @@ struct CheckpointHistoryTests {
             #expect(failure.reason.contains("the source listed a checkpoint of size"), "\(label): \(failure)")
         }
         try await daemon.stop()
+    }
+}
+
+/// A stand-in for a daemon that answers `GET /v1/checkpoints` with a fixed status and body, as a daemon
+/// without the endpoint (404) or a dishonest one would.
+private struct CannedCheckpoints {
+    let client: LedgerClient
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    static func start(status: HTTPResponse.Status, body: String) async throws -> CannedCheckpoints {
+        let router = Router()
+        router.get("/v1/checkpoints") { _, _ in
+            Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "canned")
+        logger.logLevel = .warning
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in
+                                  continuation.yield(channel.localAddress?.port ?? 0)
+                                  continuation.finish()
+                              }, logger: logger)
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else { throw DaemonStartError() }
+        return CannedCheckpoints(client: LedgerClient(baseURL: URL(string: "http://127.0.0.1:\(port)")!), group: group, task: task)
+    }
+
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
+
+@Suite("RemoteAuditSource against servers that do not serve checkpoints as the daemon does")
+struct RemoteCheckpointListTests {
+    @Test("a 404 means the server serves no checkpoints (an older daemon): nil, not an error")
+    func notServed() async throws {
+        let server = try await CannedCheckpoints.start(status: .notFound, body: #"{"type":"urn:custody:problem:not-found","title":"Not found","status":404,"detail":"no route"}"#)
+        #expect(try await RemoteAuditSource(client: server.client).checkpoints(after: 0, through: 6) == nil)
+        try await server.stop()
+    }
+
+    @Test("a list out of order ends the paging and is handed to the audit as it came, for the audit to refuse")
+    func outOfOrder() async throws {
+        let note = "it.example/log\n3\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— it.example/log AAAA\n"
+        let body = #"{"checkpoints":[{"treeSize":3,"note":"\#(note.replacingOccurrences(of: "\n", with: "\\n"))"},{"treeSize":2,"note":"x"},{"treeSize":4,"note":"y"}]}"#
+        let server = try await CannedCheckpoints.start(status: .ok, body: body)
+        let served = try #require(try await RemoteAuditSource(client: server.client).checkpoints(after: 0, through: 6))
+        #expect(served.map(\.size) == [3, 2])
+        #expect(served.first?.note == note)
+        try await server.stop()
     }
 }
