@@ -196,7 +196,7 @@ public final class Ledger: Sendable {
     public func checkpoints(start: UInt64, limit: Int) throws -> [(size: UInt64, note: String)] {
         let size = treeSize
         guard start <= size else { return [] }
-        return try store.read { try $0.checkpoints(startingAt: start, limit: limit) }.filter { $0.size <= size }
+        return try store.read { try $0.checkpoints(after: max(start, 1) - 1, through: size, limit: limit) }
     }
 
     /// The entry at `index`.

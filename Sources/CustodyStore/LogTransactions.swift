@@ -227,23 +227,15 @@ public final class LogWriteTransaction: LogQueries {
 }
 
 extension LogQueries {
-    /// Signed checkpoints with `from < tree_size <= to`, in increasing size.
-    public func checkpoints(after from: UInt64, through to: UInt64) throws -> [(size: UInt64, note: String)] {
-        let s = try connection.statement(
-            "SELECT tree_size, note FROM checkpoints WHERE tree_size > ? AND tree_size <= ? ORDER BY tree_size")
-        s.bind(1, Int64(from))
-        s.bind(2, Int64(to))
-        var out: [(UInt64, String)] = []
-        while try s.step() { out.append((UInt64(s.int64(0)), s.text(1))) }
-        return out
-    }
-
-    /// Up to `limit` signed checkpoints with `tree_size >= start`, in increasing size.
-    public func checkpoints(startingAt start: UInt64, limit: Int) throws -> [(size: UInt64, note: String)] {
-        let s = try connection.statement(literal: "SELECT tree_size, note FROM checkpoints WHERE tree_size >= ? ORDER BY tree_size LIMIT ?")
+    /// Signed checkpoints with `from < tree_size <= to`, in increasing size; the first `limit` of them, if given.
+    public func checkpoints(after from: UInt64, through to: UInt64, limit: Int = -1) throws -> [(size: UInt64, note: String)] {
+        // LIMIT -1 is no limit in SQLite.
+        let s = try connection.statement(literal:
+            "SELECT tree_size, note FROM checkpoints WHERE tree_size > ? AND tree_size <= ? ORDER BY tree_size LIMIT ?")
         defer { s.reset() }
-        s.bind(1, Int64(clamping: start))
-        s.bind(2, Int64(limit))
+        s.bind(1, Int64(clamping: from))
+        s.bind(2, Int64(clamping: to))
+        s.bind(3, Int64(limit))
         var out: [(UInt64, String)] = []
         while try s.step() { out.append((UInt64(s.int64(0)), s.text(1))) }
         return out
