@@ -11,46 +11,53 @@ public enum ParallelVerifier {
 
     /// `transform` applied to every element, split into contiguous chunks across the cores.
     /// Runs on the pool's workers while the calling thread waits.
-    public static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
+    /// (`transform` escapes: a worker may still hold it for a moment after the last result is in.)
+    public static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @escaping @Sendable (T) -> R) -> [R] {
         // One element, or a call from inside a worker (which would wait on its own pool): run it here.
         guard items.count > 1, !WorkerPool.isWorkerThread else { return items.map(transform) }
-        // Pieces of about 32 items (a few milliseconds of checks): the last piece of a job runs on one core
-        // while the others wait, so large pieces idle the cores at the end of every job.
-        let chunks = min(items.count, max(width * 4, items.count / 32))
         let results = ResultSlots<R>(count: items.count)
-        withoutActuallyEscaping(transform) { transform in
-            workers.perform(chunks) { chunk in
-                let lo = items.count * chunk / chunks
-                let hi = items.count * (chunk + 1) / chunks
-                for i in lo..<hi { results.set(i, transform(items[i])) }
-            }
+        let done = DispatchSemaphore(value: 0)
+        workers.submit(job(items, transform, into: results) { done.signal() })
+        done.wait()
+        return results.values()
+    }
+
+    /// `map` run off the caller's thread, so an async caller's thread (an event loop or the cooperative
+    /// pool) is never blocked by the work.
+    ///
+    /// Jobs are taken in the order they came, each on all cores: concurrent jobs run side by side would all
+    /// finish at about the same time, and the sequencer would idle until then and then have them all at once;
+    /// in order, the first is sequenced while the next are still being checked. A job's last pieces and the
+    /// next job's first ones run side by side, so no core waits for the slowest piece of a job.
+    public static func mapAsync<T: Sendable, R: Sendable>(_ items: [T], _ transform: @escaping @Sendable (T) -> R) async -> [R] {
+        guard !items.isEmpty else { return [] }
+        let results = ResultSlots<R>(count: items.count)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            workers.submit(job(items, transform, into: results) { continuation.resume() })
         }
         return results.values()
+    }
+
+    /// `items` cut into pieces of about 32 (a few milliseconds of checks), each writing its results into
+    /// `results`; `finished` runs once every piece has.
+    private static func job<T, R>(_ items: [T], _ transform: @escaping (T) -> R, into results: ResultSlots<R>,
+                                  finished: @escaping () -> Void) -> WorkerPool.Job {
+        let pieces = min(items.count, max(width * 4, items.count / 32))
+        return WorkerPool.Job(pieces: pieces, finished: finished) { piece in
+            let lo = items.count * piece / pieces
+            let hi = items.count * (piece + 1) / pieces
+            for i in lo..<hi { results.set(i, transform(items[i])) }
+        }
     }
 
     /// One thread per core, at a lower priority than the rest of the process (nice 5): the parallel stage
     /// takes what CPU the serial stages (the sequencer, an audit's fold, request handlers) leave, instead of
     /// the serial stage falling behind and then idling the cores it starved.
     private static let workers = WorkerPool(width: width, nice: 5)
-
-    /// `map` run off the caller's thread, so an async caller's thread (an event loop or the cooperative
-    /// pool) is never blocked by the work. Jobs run one after another, each on all cores, in the order they
-    /// came: concurrent jobs run side by side would all finish at about the same time, and the sequencer
-    /// would idle until then and then have them all at once; in order, the first is sequenced while the
-    /// next are still being checked.
-    public static func mapAsync<T: Sendable, R: Sendable>(_ items: [T], _ transform: @escaping @Sendable (T) -> R) async -> [R] {
-        await withCheckedContinuation { continuation in
-            jobs.async {
-                continuation.resume(returning: map(items, transform))
-            }
-        }
-    }
-
-    private static let jobs = DispatchQueue(label: "custody-parallel-jobs", qos: .userInitiated)
 }
 
-/// Write-once result slots filled from many threads. Each index is written by exactly one chunk and read
-/// only after `concurrentPerform` returns, so there is no concurrent access to the same element.
+/// Write-once result slots filled from many threads. Each index is written by exactly one piece and read
+/// only after the whole job has finished, so there is no concurrent access to the same element.
 private final class ResultSlots<R>: @unchecked Sendable {
     private let storage: UnsafeMutableBufferPointer<R?>
     init(count: Int) {
@@ -65,15 +72,28 @@ private final class ResultSlots<R>: @unchecked Sendable {
     func values() -> [R] { storage.map { $0! } }
 }
 
-/// A fixed set of worker threads that run the chunks of one `perform` call at a time (callers queue).
+/// A fixed set of worker threads that run the pieces of queued jobs, oldest job first.
 private final class WorkerPool: @unchecked Sendable {
-    // `job`, `next`, `count` and `remaining` are guarded by `condition`; `callers` lets one caller in at a time.
+    /// Work cut into `pieces` numbered pieces; `finished` is called once, after the last piece to end.
+    final class Job {
+        let pieces: Int
+        let run: (Int) -> Void
+        let finished: () -> Void
+        /// The next piece to hand out, and the pieces not yet ended; guarded by the pool's `condition`.
+        var next = 0
+        var remaining: Int
+
+        init(pieces: Int, finished: @escaping () -> Void, run: @escaping (Int) -> Void) {
+            self.pieces = pieces
+            self.run = run
+            self.finished = finished
+            remaining = pieces
+        }
+    }
+
+    // `queue` (jobs with pieces still to hand out) and every job's counters are guarded by `condition`.
     private let condition = NSCondition()
-    private let callers = NSLock()
-    private var job: ((Int) -> Void)?
-    private var next = 0
-    private var count = 0
-    private var remaining = 0
+    private var queue: [Job] = []
 
     /// Whether the calling thread is one of a pool's workers.
     static var isWorkerThread: Bool { Thread.current.threadDictionary[workerKey] != nil }
@@ -95,33 +115,32 @@ private final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body(0..<iterations)` on the workers and returns when every iteration has finished.
-    func perform(_ iterations: Int, _ body: @escaping (Int) -> Void) {
-        callers.lock()
-        defer { callers.unlock() }
+    /// Queues `job` behind those already queued.
+    func submit(_ job: Job) {
         condition.lock()
-        job = body
-        next = 0
-        count = iterations
-        remaining = iterations
+        queue.append(job)
         condition.broadcast()
-        while remaining > 0 { condition.wait() }
-        job = nil
         condition.unlock()
     }
 
     private func work() {
         condition.lock()
         while true {
-            while job == nil || next >= count { condition.wait() }
-            let body = job!
-            let i = next
-            next += 1
+            while queue.isEmpty { condition.wait() }
+            let job = queue[0]
+            let piece = job.next
+            job.next += 1
+            // Its last piece handed out, the job leaves the queue: the next worker starts the next job.
+            if job.next == job.pieces { queue.removeFirst() }
             condition.unlock()
-            body(i)
+            job.run(piece)
             condition.lock()
-            remaining -= 1
-            if remaining == 0 { condition.broadcast() }
+            job.remaining -= 1
+            if job.remaining == 0 {
+                condition.unlock()
+                job.finished()
+                condition.lock()
+            }
         }
     }
 }
