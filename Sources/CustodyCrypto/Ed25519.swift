@@ -38,6 +38,12 @@ public struct PublicKey: Sendable, Hashable {
 
     /// Whether `signature` is a valid Ed25519 signature of `message` by this key.
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
+        isValidSignature(signature, for: message[...])
+    }
+
+    /// Whether `signature` is a valid Ed25519 signature of `message`, a slice of a larger buffer (a stored
+    /// envelope's body, checked where it lies).
+    public func isValidSignature(_ signature: [UInt8], for message: ArraySlice<UInt8>) -> Bool {
         guard signature.count == Ed25519.signatureByteCount else { return false }
         Sodium.ensureReady()
         return signature.withUnsafeBufferPointer { sig in

@@ -52,36 +52,45 @@ public enum Base64 {
         let count = text.count / 4 * 3 - padding
         var failed = false
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { out, written in
-            var o = 0
-            var i = 0
-            while i < text.count {
-                let last = i + 4 == text.count
-                let a = sextet(text[i]), b = sextet(text[i + 1])
-                let c = last && padding == 2 ? 0 : sextet(text[i + 2])
-                let d = last && padding >= 1 ? 0 : sextet(text[i + 3])
-                guard a | b | c | d < 64 else { failed = true; break }
+            sextets.withUnsafeBufferPointer { table in
+                // Every quad but the last holds three whole bytes.
+                var o = 0
+                var i = 0
+                var seen: UInt32 = 0
+                while i + 4 < text.count {
+                    let a = table[Int(text[i])], b = table[Int(text[i + 1])]
+                    let c = table[Int(text[i + 2])], d = table[Int(text[i + 3])]
+                    seen |= a | b | c | d
+                    let n = a << 18 | b << 12 | c << 6 | d
+                    out[o] = UInt8(truncatingIfNeeded: n >> 16)
+                    out[o + 1] = UInt8(truncatingIfNeeded: n >> 8)
+                    out[o + 2] = UInt8(truncatingIfNeeded: n)
+                    o += 3
+                    i += 4
+                }
+                let a = table[Int(text[i])], b = table[Int(text[i + 1])]
+                let c = padding == 2 ? 0 : table[Int(text[i + 2])]
+                let d = padding >= 1 ? 0 : table[Int(text[i + 3])]
+                // Any character outside the alphabet, `=` before the padding included, is 64 or more.
+                guard seen | a | b | c | d < 64 else { failed = true; written = 0; return }
                 let n = a << 18 | b << 12 | c << 6 | d
                 out[o] = UInt8(truncatingIfNeeded: n >> 16)
-                if o + 1 < count { out[o + 1] = UInt8(truncatingIfNeeded: n >> 8) }
-                if o + 2 < count { out[o + 2] = UInt8(truncatingIfNeeded: n) }
-                if last {
-                    // The bits below the last full byte must be zero (canonical spelling).
-                    if padding == 2 && n & 0xffff != 0 || padding == 1 && n & 0xff != 0 { failed = true }
-                }
-                o += 3
-                i += 4
+                if padding < 2 { out[o + 1] = UInt8(truncatingIfNeeded: n >> 8) }
+                if padding < 1 { out[o + 2] = UInt8(truncatingIfNeeded: n) }
+                // The bits below the last full byte must be zero (canonical spelling).
+                if padding == 2 && n & 0xffff != 0 || padding == 1 && n & 0xff != 0 { failed = true }
+                written = failed ? 0 : count
             }
-            written = failed ? 0 : count
         }
         return failed ? nil : bytes
     }
 
-    /// The value of one base64 character, or 64 for anything outside the alphabet (including `=`).
-    @inline(__always) private static func sextet(_ c: UInt8) -> UInt32 {
-        switch c {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt32(c - UInt8(ascii: "A"))
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): UInt32(c - UInt8(ascii: "a")) + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(c - UInt8(ascii: "0")) + 52
+    /// The value of each byte as a base64 character, or 64 for a byte outside the alphabet (`=` among them).
+    private static let sextets: [UInt32] = (0..<256).map { c in
+        switch UInt8(c) {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt32(c) - UInt32(UInt8(ascii: "A"))
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): UInt32(c) - UInt32(UInt8(ascii: "a")) + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(c) - UInt32(UInt8(ascii: "0")) + 52
         case UInt8(ascii: "+"): 62
         case UInt8(ascii: "/"): 63
         default: 64

@@ -16,6 +16,17 @@ public enum SHA256 {
         }
     }
 
+    /// The digest of `bytes`, a slice of a larger buffer (not copied out of it).
+    public static func hash(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        Sodium.ensureReady()
+        return [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
+            bytes.withUnsafeBufferPointer { input in
+                _ = crypto_hash_sha256(out.baseAddress!, input.baseAddress, UInt64(input.count))
+            }
+            count = byteCount
+        }
+    }
+
     /// The digest of the concatenation of `parts`, without building the concatenation.
     public static func hash(_ parts: [UInt8]...) -> [UInt8] {
         var hasher = Hasher()

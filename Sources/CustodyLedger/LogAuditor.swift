@@ -317,7 +317,9 @@ struct Replay {
 
     /// The fields of a stored envelope that the fold uses.
     struct Event: Sendable {
-        let canonicalBody: [UInt8]
+        /// The buffer the canonical body lies in (the stored bytes, shared, not copied), and where.
+        let bodyBuffer: [UInt8]
+        let bodyRange: Range<Int>
         /// SHA-256 of `canonicalBody`.
         let eventID: [UInt8]
         let keyID: String
@@ -331,9 +333,13 @@ struct Replay {
         /// The rules' stateless first step, taken off the fold when it re-runs the custody rules.
         let catalogued: CatalogueVerdict?
 
-        init(canonicalBody: [UInt8], eventID: [UInt8], keyID: String, signature: [UInt8], type: String, signer: String,
-             occurredAt: Int64, body: BodyReader?, custodyRules: Bool) {
-            self.canonicalBody = canonicalBody
+        /// The signed bytes.
+        var canonicalBody: ArraySlice<UInt8> { bodyBuffer[bodyRange] }
+
+        init(bodyBuffer: [UInt8], bodyRange: Range<Int>, eventID: [UInt8], keyID: String, signature: [UInt8], type: String,
+             signer: String, occurredAt: Int64, body: BodyReader?, custodyRules: Bool) {
+            self.bodyBuffer = bodyBuffer
+            self.bodyRange = bodyRange
             self.eventID = eventID
             self.keyID = keyID
             self.signature = signature
@@ -353,12 +359,18 @@ struct Replay {
     static func check(_ chunk: [LogEntry], keys: [String: [UInt8]], custodyRules: Bool) async -> [Checked] {
         await ParallelVerifier.mapAsync(chunk) { entry -> Checked in
             let leafHash = Merkle.leafHash(entry.leafInput)
-            // The envelopes a log holds are read in place (`EventEnvelope(canonical:)`); anything else is parsed,
-            // and must then still be exactly the canonical form.
-            let envelope: EventEnvelope
-            if let inPlace = EventEnvelope(canonical: entry.leafInput) {
-                envelope = inPlace
+            // The envelopes a log holds are read in place, the body checked and hashed where it lies in the
+            // stored bytes; anything else is parsed, and must then still be exactly the canonical form.
+            let event: Event
+            if let stored = StoredEnvelope(entry.leafInput) {
+                let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: stored.type)
+                event = Event(bodyBuffer: entry.leafInput, bodyRange: stored.bodyRange,
+                              eventID: SHA256.hash(entry.leafInput[stored.bodyRange]), keyID: stored.keyID,
+                              signature: stored.signature, type: stored.type, signer: stored.signer,
+                              occurredAt: stored.occurredAt, body: evaluated ? BodyReader(stored.body) : nil,
+                              custodyRules: custodyRules)
             } else {
+                let envelope: EventEnvelope
                 do { envelope = try EventEnvelope.parse(entry.leafInput) } catch {
                     return Checked(event: nil, error: "stored bytes are not a valid envelope: \(error)", check: .invalid,
                                    leafHash: leafHash)
@@ -366,12 +378,12 @@ struct Replay {
                 guard envelope.leafInput == entry.leafInput else {
                     return Checked(event: nil, error: "stored bytes are not in canonical form", check: .invalid, leafHash: leafHash)
                 }
+                let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: envelope.type)
+                event = Event(bodyBuffer: envelope.canonicalBody, bodyRange: envelope.canonicalBody.indices,
+                              eventID: envelope.eventID, keyID: envelope.keyID, signature: envelope.signature,
+                              type: envelope.type, signer: envelope.signer, occurredAt: envelope.occurredAtMillis,
+                              body: evaluated ? envelope.bodyReader : nil, custodyRules: custodyRules)
             }
-            let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: envelope.type)
-            let event = Event(canonicalBody: envelope.canonicalBody, eventID: envelope.eventID, keyID: envelope.keyID,
-                              signature: envelope.signature, type: envelope.type, signer: envelope.signer,
-                              occurredAt: envelope.occurredAtMillis, body: evaluated ? envelope.bodyReader : nil,
-                              custodyRules: custodyRules)
             guard let raw = keys[event.keyID] else {
                 return Checked(event: event, error: nil, check: .deferred, leafHash: leafHash)
             }
@@ -386,7 +398,7 @@ struct Replay {
     /// expectedStart + chunk.count`; a store's are read here.
     mutating func fold(_ chunk: [LogEntry], checked parsed: [Checked], served: [(size: UInt64, note: String)]? = nil,
                        expectedStart: UInt64) throws {
-        var storedIDs: [UInt64: [UInt8]] = [:]
+        var storedIDs: [[UInt8]?] = []
         var checkpoints: [(size: UInt64, note: String)] = []
         // Tree nodes the chunk completes, by level: the node of level L and index i is completed when the
         // tree grows to (i + 1) << L leaves, so this chunk's are those with that size in (start, end].
@@ -441,7 +453,7 @@ struct Replay {
             } else if batchDiffersAt == nil && entry.loggedAtMillis != batchLoggedAt {
                 batchDiffersAt = index
             }
-            if store != nil, storedIDs[index] != event.eventID {
+            if store != nil, storedIDs[offset] != event.eventID {
                 throw AuditFailure(index, "stored event id does not match the entry's body")
             }
             if let repeated, repeated.index == index {

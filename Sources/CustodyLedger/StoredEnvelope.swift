@@ -1,4 +1,5 @@
 import CustodyCrypto
+import Foundation
 import CustodyModel
 
 /// An envelope read by position, without a JSON tree: the fast path of a replay, and of a submission that
@@ -18,8 +19,10 @@ struct StoredEnvelope {
     let signature: [UInt8]
     let type: String
     let signer: String
-    /// `occurredAt` as written.
-    let occurredAtText: String
+    /// `occurredAt` as written (made from the stored bytes when asked: a replay needs only the milliseconds).
+    var occurredAtText: String { String(decoding: body.bytes[occurredAtRange], as: UTF8.self) }
+    /// Where `occurredAt`'s text lies in the stored bytes.
+    let occurredAtRange: Range<Int>
     /// `occurredAt` in milliseconds.
     let occurredAt: Int64
 
@@ -29,14 +32,14 @@ struct StoredEnvelope {
     }
 
     private init(bodyRange: Range<Int>, body: CanonicalObjectView, keyID: String, signature: [UInt8], type: String, signer: String,
-                 occurredAtText: String, occurredAt: Int64) {
+                 occurredAtRange: Range<Int>, occurredAt: Int64) {
         self.bodyRange = bodyRange
         self.body = body
         self.keyID = keyID
         self.signature = signature
         self.type = type
         self.signer = signer
-        self.occurredAtText = occurredAtText
+        self.occurredAtRange = occurredAtRange
         self.occurredAt = occurredAt
     }
 
@@ -67,36 +70,41 @@ struct StoredEnvelope {
 
         // The common fields, checked as `CommonFields` checks them. Scanned strings are printable ASCII
         // without escapes, so their bytes are their text and their code points.
-        var type: String?, signer: String?, occurredAtText: String?, occurredAt: Int64?, versionOK = false, nonceOK = false
+        var type: String?, signer: String?, occurredAtRange: Range<Int>?, occurredAt: Int64?, versionOK = false, nonceOK = false
         for member in members {
+            // Member names compared as bytes: a `String` for each of a body's members costs more than the rest.
             let key = UnsafeBufferPointer(rebasing: bytes[member.key])
             let value = UnsafeBufferPointer(rebasing: bytes[member.value])
-            switch String(decoding: key, as: UTF8.self) {
-            case "type":
+            if named(key, "type") {
                 guard let text = stringContents(value), EventFormat.isType(text) else { return nil }
                 type = text
-            case "schemaVersion":
+            } else if named(key, "schemaVersion") {
                 guard let first = value.first, (0x31...0x39).contains(first) else { return nil }  // a positive integer
                 versionOK = true
-            case "signer":
+            } else if named(key, "signer") {
                 guard let text = stringContents(value), EventFormat.isParticipantID(text) else { return nil }
                 signer = text
-            case "occurredAt":
-                guard let text = stringContents(value), let millis = RFC3339.millis(text) else { return nil }
-                occurredAtText = text
+            } else if named(key, "occurredAt") {
+                guard value.count >= 2, value.first == UInt8(ascii: "\""),
+                      let millis = RFC3339.millis(utf8: UnsafeBufferPointer(rebasing: value.dropFirst().dropLast()))
+                else { return nil }
+                occurredAtRange = member.value.lowerBound + 1..<member.value.upperBound - 1
                 occurredAt = millis
-            case "nonce":
+            } else if named(key, "nonce") {
                 guard value.count >= 2 + 8, value.count <= 2 + 128, value.first == UInt8(ascii: "\"") else { return nil }
                 nonceOK = true
-            default:
-                continue
             }
         }
-        guard let type, let signer, let occurredAtText, let occurredAt, versionOK, nonceOK else { return nil }
+        guard let type, let signer, let occurredAtRange, let occurredAt, versionOK, nonceOK else { return nil }
         let bodyRange = head.count..<bodyEnd
         return StoredEnvelope(bodyRange: bodyRange, body: CanonicalObjectView(scanned: stored, range: bodyRange, members: members),
                               keyID: String(decoding: keyIDBytes, as: UTF8.self), signature: signature, type: type, signer: signer,
-                              occurredAtText: occurredAtText, occurredAt: occurredAt)
+                              occurredAtRange: occurredAtRange, occurredAt: occurredAt)
+    }
+
+    /// Whether a member name, as its bytes, is `name`.
+    @inline(__always) private static func named(_ key: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
+        key.count == name.utf8CodeUnitCount && (key.isEmpty || memcmp(key.baseAddress!, name.utf8Start, key.count) == 0)
     }
 
     private static func has(_ literal: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {

@@ -3,7 +3,12 @@
 public enum RFC3339 {
     /// Milliseconds since the Unix epoch, or nil if `s` is not `YYYY-MM-DDTHH:MM:SS[.fraction]Z`.
     public static func millis(_ s: String) -> Int64? {
-        let u = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { millis(utf8: $0) }
+    }
+
+    /// ``millis(_:)`` of text given as its UTF-8 bytes (a slice of a stored envelope, read without a `String`).
+    public static func millis(utf8 u: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard u.count >= 20, u.last == UInt8(ascii: "Z") else { return nil }
         func num(_ from: Int, _ len: Int) -> Int? {
             var v = 0

@@ -251,13 +251,14 @@ extension LogQueries {
         return out
     }
 
-    /// Stored event-id column of entries `start ..< start + count`, by index.
-    public func storedEventIDs(start: UInt64, count: Int) throws -> [UInt64: [UInt8]] {
+    /// Stored event-id column of entries `start ..< start + count`, element `i` for index `start + i` (nil where
+    /// there is no such row).
+    public func storedEventIDs(start: UInt64, count: Int) throws -> [[UInt8]?] {
         let s = try connection.statement(literal: "SELECT idx, event_id FROM entries WHERE idx >= ? AND idx < ?")
         s.bind(1, Int64(start))
         s.bind(2, Int64(start) + Int64(count))
-        var out: [UInt64: [UInt8]] = [:]
-        while try s.step() { out[UInt64(s.int64(0))] = s.blob(1) }
+        var out = [[UInt8]?](repeating: nil, count: count)
+        while try s.step() { out[Int(s.int64(0) - Int64(start))] = s.blob(1) }
         return out
     }
 }
