@@ -27,6 +27,25 @@ public enum SHA256 {
         }
     }
 
+    /// The digest of `first` followed by `second` (two hashes, for a hash chain), hashed in one call from a
+    /// buffer on the stack.
+    public static func hash(_ first: [UInt8], then second: [UInt8]) -> [UInt8] {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: first.count + second.count) { buffer in
+            _ = buffer.initialize(fromContentsOf: first)
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[first.count...]).initialize(fromContentsOf: second)
+            return hash(UnsafeBufferPointer(buffer))
+        }
+    }
+
+    /// The digest of the bytes in `buffer`.
+    public static func hash(_ buffer: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        Sodium.ensureReady()
+        return [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
+            _ = crypto_hash_sha256(out.baseAddress!, buffer.baseAddress, UInt64(buffer.count))
+            count = byteCount
+        }
+    }
+
     /// The digest of the concatenation of `parts`, without building the concatenation.
     public static func hash(_ parts: [UInt8]...) -> [UInt8] {
         var hasher = Hasher()

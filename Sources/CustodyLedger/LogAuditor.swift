@@ -112,19 +112,28 @@ public struct LogAuditor: Sendable {
     /// Chunks fetched and checked ahead of the fold (see `run`).
     static let chunksAhead = 2
 
-    /// The next chunk of entries from `start`, asking the source until it has them all.
-    private func fetch(from start: UInt64, size: UInt64) async throws -> [LogEntry] {
+    /// The next chunk of entries from `start`, asking the source until it has them all; from a database, with
+    /// each entry's stored event-id column, read in the same pass over the rows (see `Replay.fold`).
+    private func fetch(from start: UInt64, size: UInt64) async throws -> (entries: [LogEntry], storedIDs: [[UInt8]]?) {
         var chunk: [LogEntry] = []
+        var ids: [[UInt8]] = []
         let want = Int(min(UInt64(options.chunkSize), size - start))
         while chunk.count < want {
-            let page = try await source.entries(start: start + UInt64(chunk.count), limit: want - chunk.count)
+            let from = start + UInt64(chunk.count)
+            let page: [LogEntry]
+            if let store = source.store {
+                let read = try store.read { try $0.entriesWithEventIDs(start: from, limit: want - chunk.count) }
+                page = read.entries
+                ids += read.eventIDs
+            } else {
+                page = try await source.entries(start: from, limit: want - chunk.count)
+            }
             guard !page.isEmpty else {
-                throw AuditFailure(start + UInt64(chunk.count),
-                                   "the log ends at \(start + UInt64(chunk.count)) entries but its checkpoint signs \(size): truncated")
+                throw AuditFailure(from, "the log ends at \(from) entries but its checkpoint signs \(size): truncated")
             }
             chunk += page
         }
-        return chunk
+        return (chunk, source.store == nil ? nil : ids)
     }
 
     /// Runs the audit; throws `AuditFailure` at the first problem.
@@ -170,14 +179,15 @@ public struct LogAuditor: Sendable {
         // verified by the fold itself.
         let custodyRules = options.custodyRules
         let remote = source.store == nil
-        typealias Fetched = (chunk: [LogEntry], checked: [Replay.Checked], served: [(size: UInt64, note: String)]?)
+        typealias Fetched = (chunk: [LogEntry], storedIDs: [[UInt8]]?, checked: [Replay.Checked],
+                             served: [(size: UInt64, note: String)]?)
         func checkNext(from start: UInt64, keys: [String: [UInt8]]) -> Task<Fetched, any Error> {
             Task {
-                let chunk = try await fetch(from: start, size: size)
+                let (chunk, storedIDs) = try await fetch(from: start, size: size)
                 // The checkpoints that end the chunk's batches: a database's are read by the fold itself.
                 async let served = remote ? source.checkpoints(after: start, through: start + UInt64(chunk.count)) : nil
                 let checked = await Replay.check(chunk, keys: keys, custodyRules: custodyRules)
-                return (chunk, checked, try await served)
+                return (chunk, storedIDs, checked, try await served)
             }
         }
         var next: UInt64 = 0
@@ -198,7 +208,7 @@ public struct LogAuditor: Sendable {
         }
         startChecks()
         while !checking.isEmpty {
-            let (chunk, checked, served) = try await checking.removeFirst().value
+            let (chunk, storedIDs, checked, served) = try await checking.removeFirst().value
             startChecks()
             if remote {
                 if serving == true && served == nil {
@@ -210,7 +220,8 @@ public struct LogAuditor: Sendable {
             do {
                 // A server that served none for the first chunk is audited as one that serves none, to the end:
                 // its later checkpoints (a daemon upgraded during the audit) chain to ones that were never read.
-                try replay.fold(chunk, checked: checked, served: serving == true ? served : nil, expectedStart: next)
+                try replay.fold(chunk, storedIDs: storedIDs, checked: checked, served: serving == true ? served : nil,
+                                expectedStart: next)
             } catch {
                 for task in checking { task.cancel() }
                 throw error
@@ -315,8 +326,9 @@ struct Replay {
         }
     }
 
-    /// The fields of a stored envelope that the fold uses.
-    struct Event: Sendable {
+    /// The fields of a stored envelope that the fold uses. A class, as `Checked` is: the fold takes it out once,
+    /// and a copy of a struct would retain and release each field.
+    final class Event: Sendable {
         /// The buffer the canonical body lies in (the stored bytes, shared, not copied), and where.
         let bodyBuffer: [UInt8]
         let bodyRange: Range<Int>
@@ -394,26 +406,26 @@ struct Replay {
 
     /// The sequential part: indexes, hashes against the chain and the tree, stored columns, repeats, rules
     /// and state, checkpoints.
-    /// `served` are the checkpoints of a source without a store for the chunk's sizes, `expectedStart + 1 ...
-    /// expectedStart + chunk.count`; a store's are read here.
-    mutating func fold(_ chunk: [LogEntry], checked parsed: [Checked], served: [(size: UInt64, note: String)]? = nil,
-                       expectedStart: UInt64) throws {
-        var storedIDs: [[UInt8]?] = []
+    /// `storedIDs` are a database's event-id column of the chunk's rows, read with them; `served` are the
+    /// checkpoints of a source without a store for the chunk's sizes, `expectedStart + 1 ... expectedStart +
+    /// chunk.count`; a store's are read here.
+    mutating func fold(_ chunk: [LogEntry], storedIDs: [[UInt8]]?, checked parsed: [Checked],
+                       served: [(size: UInt64, note: String)]? = nil, expectedStart: UInt64) throws {
         var checkpoints: [(size: UInt64, note: String)] = []
         // Tree nodes the chunk completes, by level: the node of level L and index i is completed when the
         // tree grows to (i + 1) << L leaves, so this chunk's are those with that size in (start, end].
-        var storedNodes: [Int: [UInt64: [UInt8]]] = [:]
+        // Each level's as an array from its first index (`storedNodes[level].first`).
+        var storedNodes: [(first: UInt64, hashes: [[UInt8]?])] = []
         if let store {
             let last = expectedStart + UInt64(chunk.count)
-            (storedIDs, checkpoints, storedNodes) = try store.read { txn in
-                var nodes: [Int: [UInt64: [UInt8]]] = [:]
+            (checkpoints, storedNodes) = try store.read { txn in
+                var nodes: [(first: UInt64, hashes: [[UInt8]?])] = [(0, [])]
                 for level in 1..<63 where (last >> UInt64(level)) > 0 {
                     let from = (expectedStart + (1 << UInt64(level))) >> UInt64(level) - 1
                     let through = (last >> UInt64(level)) - 1
-                    if through >= from { nodes[level] = try txn.storedNodes(level: level, from: from, through: through) }
+                    nodes.append((from, through >= from ? try txn.storedNodes(level: level, from: from, through: through) : []))
                 }
-                return (try txn.storedEventIDs(start: expectedStart, count: chunk.count),
-                        try txn.checkpoints(after: expectedStart, through: last), nodes)
+                return (try txn.checkpoints(after: expectedStart, through: last), nodes)
             }
         } else if let served {
             // Whatever the source (`RemoteAuditSource` passes a server's list as it came): in increasing size, each
@@ -453,7 +465,7 @@ struct Replay {
             } else if batchDiffersAt == nil && entry.loggedAtMillis != batchLoggedAt {
                 batchDiffersAt = index
             }
-            if store != nil, storedIDs[offset] != event.eventID {
+            if let storedIDs, storedIDs[offset] != event.eventID {
                 throw AuditFailure(index, "stored event id does not match the entry's body")
             }
             if let repeated, repeated.index == index {
@@ -480,7 +492,11 @@ struct Replay {
             let completed = frontier.append(leafHash: leafHash)
             if store != nil {
                 for node in completed {
-                    let stored = storedNodes[node.level]?[node.index]
+                    var stored: [UInt8]?
+                    if node.level < storedNodes.count, node.index >= storedNodes[node.level].first {
+                        let offset = node.index - storedNodes[node.level].first
+                        if offset < UInt64(storedNodes[node.level].hashes.count) { stored = storedNodes[node.level].hashes[Int(offset)] }
+                    }
                     guard stored == node.hash else {
                         throw AuditFailure(index, "stored tree node level \(node.level) index \(node.index) is \(stored == nil ? "missing" : "wrong")")
                     }

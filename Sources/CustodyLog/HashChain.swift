@@ -7,6 +7,6 @@ public enum HashChain {
 
     /// The chain hash of an entry given the previous chain hash and its leaf hash.
     public static func next(previous: [UInt8], leafHash: [UInt8]) -> [UInt8] {
-        SHA256.hash(previous, leafHash)
+        SHA256.hash(previous, then: leafHash)
     }
 }

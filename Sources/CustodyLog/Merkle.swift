@@ -42,11 +42,13 @@ public enum Merkle {
 
     /// `SHA-256(0x01 || left || right)`.
     public static func nodeHash(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
-        var h = SHA256.Hasher()
-        h.update(byte: 0x01)
-        h.update(left)
-        h.update(right)
-        return h.finalize()
+        // One call over a buffer on the stack: a node is hashed for every leaf appended or replayed.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 + left.count + right.count) { buffer in
+            buffer[0] = 0x01
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[1...]).initialize(fromContentsOf: left)
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[(1 + left.count)...]).initialize(fromContentsOf: right)
+            return SHA256.hash(UnsafeBufferPointer(buffer))
+        }
     }
 
     /// The largest power of two strictly less than `n` (n ≥ 2).

@@ -61,6 +61,24 @@ public class LogQueries: MerkleNodeReader {
         return out
     }
 
+    /// Up to `limit` entries from `start`, in index order, each with its stored event-id column: an audit
+    /// checks both, and reads the rows once.
+    public func entriesWithEventIDs(start: UInt64, limit: Int) throws -> (entries: [LogEntry], eventIDs: [[UInt8]]) {
+        let s = try connection.statement(
+            "SELECT idx, leaf_input, leaf_hash, chain_hash, logged_at, event_id FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?")
+        s.bind(1, Int64(start))
+        s.bind(2, Int64(limit))
+        var entries: [LogEntry] = [], ids: [[UInt8]] = []
+        entries.reserveCapacity(min(limit, 4096))
+        ids.reserveCapacity(min(limit, 4096))
+        while try s.step() {
+            entries.append(LogEntry(index: UInt64(s.int64(0)), leafInput: s.blob(1), leafHash: s.blob(2),
+                                    chainHash: s.blob(3), loggedAtMillis: s.int64(4)))
+            ids.append(s.blob(5))
+        }
+        return (entries, ids)
+    }
+
     /// The log index of the event with this id (SHA-256 of its canonical body) and `occurredAt` (milliseconds,
     /// from the same body), if logged.
     public func index(ofEvent eventID: [UInt8], occurredAt: Int64) throws -> UInt64? {
@@ -241,24 +259,15 @@ extension LogQueries {
         return out
     }
 
-    /// Stored perfect subtrees of one level ≥ 1 with index in `from...through`, by index.
-    public func storedNodes(level: Int, from: UInt64, through: UInt64) throws -> [UInt64: [UInt8]] {
+    /// Stored perfect subtrees of one level ≥ 1 with index in `from...through`: element `i` is the one of index
+    /// `from + i`, nil where there is none.
+    public func storedNodes(level: Int, from: UInt64, through: UInt64) throws -> [[UInt8]?] {
         let s = try connection.statement(literal: "SELECT id, hash FROM nodes WHERE id BETWEEN ? AND ?")
         s.bind(1, LogStore.nodeID(level: level, index: from))
         s.bind(2, LogStore.nodeID(level: level, index: through))
-        var out: [UInt64: [UInt8]] = [:]
-        while try s.step() { out[UInt64(s.int64(0) & ((1 << 48) - 1))] = s.blob(1) }
+        var out = [[UInt8]?](repeating: nil, count: Int(through - from + 1))
+        while try s.step() { out[Int(UInt64(s.int64(0) & ((1 << 48) - 1)) - from)] = s.blob(1) }
         return out
     }
 
-    /// Stored event-id column of entries `start ..< start + count`, element `i` for index `start + i` (nil where
-    /// there is no such row).
-    public func storedEventIDs(start: UInt64, count: Int) throws -> [[UInt8]?] {
-        let s = try connection.statement(literal: "SELECT idx, event_id FROM entries WHERE idx >= ? AND idx < ?")
-        s.bind(1, Int64(start))
-        s.bind(2, Int64(start) + Int64(count))
-        var out = [[UInt8]?](repeating: nil, count: count)
-        while try s.step() { out[Int(s.int64(0) - Int64(start))] = s.blob(1) }
-        return out
-    }
 }

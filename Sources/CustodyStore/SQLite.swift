@@ -257,9 +257,14 @@ final class SQLiteStatement {
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }
 
     func blob(_ column: Int32) -> [UInt8] {
+        // The pointer first, then its length (SQLite's documented order); one copy, without the generic
+        // sequence initializer, which an audit calls five times per entry.
+        guard let base = sqlite3_column_blob(stmt, column) else { return [] }
         let count = Int(sqlite3_column_bytes(stmt, column))
-        guard count > 0, let base = sqlite3_column_blob(stmt, column) else { return [] }
-        return [UInt8](UnsafeRawBufferPointer(start: base, count: count))
+        return [UInt8](unsafeUninitializedCapacity: count) { out, written in
+            if count > 0 { out.baseAddress!.initialize(from: base.assumingMemoryBound(to: UInt8.self), count: count) }
+            written = count
+        }
     }
 
     func text(_ column: Int32) -> String {
