@@ -5,6 +5,7 @@ import CustodyModel
 import CustodyStore
 import Foundation
 import Logging
+import Synchronization
 
 /// `custody-bench profile-appends`, `profile-replay`, `profile-http`, `profile-proofs` and `profile-parse`: one phase alone, reported as CPU time per event
 /// (the whole process's and the sequencer thread's), which other processes' load on a shared machine
@@ -106,10 +107,15 @@ enum ProfileCommand {
                 let before = CPUSample.now()
                 var options = AuditOptions()
                 options.custodyRules = rules
+                // When the fold finished the last chunk: what follows is the comparison of the database's tables.
+                let folded = Mutex(ContinuousClock.now)
+                options.progress = { done, size in if done == size { folded.withLock { $0 = .now } } }
                 let auditor = LogAuditor(source: try DatabaseAuditSource(path: db), options: options)
                 let (report, seconds) = try await timedAsync { try await auditor.run() }
+                let tail = (ContinuousClock.now - folded.withLock { $0 }).seconds
                 let after = CPUSample.now()
                 print(after.summary(since: before, events: Int(report.treeSize), seconds: seconds, label: rules ? "replay" : "replay, log only"))
+                print("  after the last chunk (the tables compared): \(Format.fixed(tail, 2)) s of \(Format.fixed(seconds, 2)) s")
                 return 0
             }
             let work = dir ?? NSTemporaryDirectory() + "custody-profile-\(getpid())"
