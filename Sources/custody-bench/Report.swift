@@ -254,22 +254,33 @@ struct Report {
     }
 
     private func targetsSection() -> String {
-        let rows = targets.map { t -> [String] in
-            var measured = t.measured
-            let phases = (t.phase.map { [$0] } ?? []) + (t.isRatio ? ["raw limits"] : [])
+        /// The figure, flagged when other processes competed for the cores in its phase (or, for a ratio, while
+        /// the raw limits were measured).
+        func shown(_ m: Measured?) -> String {
+            guard let m else { return "—" }
+            let phases = (m.phase.map { [$0] } ?? []) + (m.isRatio ? ["raw limits"] : [])
             let disturbed = phases.compactMap { name in
                 results.load.first { $0.phase == name && $0.others > Self.disturbedThreshold }
             }
-            if !disturbed.isEmpty {
-                let what = disturbed.map { "\(Format.percent($0.others)) during \($0.phase)" }.joined(separator: ", ")
-                measured += " (disturbed: other processes used \(what))"
-            }
-            return [t.name, t.threshold, measured, t.passed ? "pass" : "**fail**"]
+            guard !disturbed.isEmpty else { return m.text }
+            return m.text + " (disturbed: other processes used "
+                + disturbed.map { "\(Format.percent($0.others)) during \($0.phase)" }.joined(separator: ", ") + ")"
+        }
+        func verdict(_ m: Measured?) -> String { m.map { $0.passed ? "pass" : "**fail**" } ?? "—" }
+        let rows = targets.map { t in
+            [t.name, t.threshold, shown(t.core), verdict(t.core), shown(t.withRules), shown(t.rulesCost), verdict(t.rulesCost)]
         }
         return """
             ## Targets
 
-            \(table(["target", "threshold", "measured", "result"], rows))
+            Issue 2's targets are the ledger core's: every signature checked against the keys registered, every \
+            hash, the tree and the checkpoints, without the custody rules (the ledger and the daemon opened without \
+            them, keys still checked; the replay as `custody verify --log-only`). Issue 3 lets the custody rules \
+            cost each of the four rates at most 20 % of the core's; with them, the same figures are in the fifth \
+            column. Memory is measured on the replay with the rules, the larger.
+
+            \(table(["target (issue 2)", "threshold", "the core", "result", "with the custody rules",
+                     "the rules' cost (issue 3: ≤ 20 %)", "result"], rows))
             """
     }
 
@@ -329,16 +340,24 @@ struct Report {
 
     // MARK: Targets
 
-    /// One target of the issue and how this run did against it.
-    struct Target {
-        var name: String
-        var threshold: String
-        var measured: String
+    /// One measured figure and whether it meets its threshold.
+    struct Measured {
+        var text: String
         var passed: Bool
         /// The phase whose figure this is, to flag it when other processes competed for the cores.
         var phase: String?
         /// Whether the figure is a ratio to a raw limit, which a disturbed raw-limit phase skews too.
         var isRatio = false
+    }
+
+    /// One target of issue 2: the core's figure, and for the four rates the same figure with the custody rules
+    /// and what they cost (issue 3).
+    struct Target {
+        var name: String
+        var threshold: String
+        var core: Measured
+        var withRules: Measured?
+        var rulesCost: Measured?
     }
 
     var targets: [Target] {
@@ -347,44 +366,42 @@ struct Report {
         let sizeNote = r.proofTreeSize >= 1_000_000
             ? "" : " (log of \(Format.grouped(Int(r.proofTreeSize))) entries, not 1,000,000)"
         let memoryLimitKiB = 150 * 1024
-        // Issue 3: the custody rules may cost each core target at most 20 % of its rate without them.
-        func rulesCost(_ path: String, with: Double, without: Double, phase: String) -> Target {
-            Target(name: "custody rules' cost on \(path) (issue 3)", threshold: "≤ 20 % of the rate without them",
-                   measured: Format.percent(1 - with / without), passed: with >= 0.8 * without, phase: phase)
+        /// A rate as a share of the all-cores verify limit, against `share` of it.
+        func ratio(_ rate: Double, _ share: Double, phase: String) -> Measured {
+            Measured(text: Format.percent(rate / verify), passed: rate >= share * verify, phase: phase, isRatio: true)
+        }
+        /// Issue 3: the custody rules may cost each core rate at most 20 % of it.
+        func cost(with: Double, without: Double, phase: String) -> Measured {
+            Measured(text: Format.percent(1 - with / without), passed: with >= 0.8 * without, phase: phase)
+        }
+        func rate(_ rate: Double, phase: String) -> Measured {
+            Measured(text: Format.int(rate) + " /s", passed: rate >= 8_000, phase: phase)
         }
         return [
             Target(name: "in-process durable appends", threshold: "≥ 75 % of all-cores verify",
-                   measured: Format.percent(r.inProcess.rate / verify), passed: r.inProcess.rate >= 0.75 * verify,
-                   phase: "in-process appends", isRatio: true),
+                   core: ratio(r.inProcessNoRules.rate, 0.75, phase: "in-process appends, rules off"),
+                   withRules: ratio(r.inProcess.rate, 0.75, phase: "in-process appends"),
+                   rulesCost: cost(with: r.inProcess.rate, without: r.inProcessNoRules.rate, phase: "in-process appends")),
             Target(name: "HTTP batch appends", threshold: "≥ 50 % of all-cores verify",
-                   measured: Format.percent(r.httpBatch.rate / verify), passed: r.httpBatch.rate >= 0.50 * verify,
-                   phase: "HTTP batch appends", isRatio: true),
+                   core: ratio(r.httpBatchNoRules.rate, 0.50, phase: "HTTP batch appends, rules off"),
+                   withRules: ratio(r.httpBatch.rate, 0.50, phase: "HTTP batch appends"),
+                   rulesCost: cost(with: r.httpBatch.rate, without: r.httpBatchNoRules.rate, phase: "HTTP batch appends")),
             Target(name: "single-event HTTP appends, \(r.httpSingle.connections) clients", threshold: "≥ 8,000 /s",
-                   measured: Format.int(r.httpSingle.rate) + " /s", passed: r.httpSingle.rate >= 8_000,
-                   phase: "HTTP single-event appends"),
-            rulesCost("the in-process appends", with: r.inProcess.rate, without: r.inProcessNoRules.rate, phase: "in-process appends"),
-            rulesCost("the HTTP batch appends", with: r.httpBatch.rate, without: r.httpBatchNoRules.rate, phase: "HTTP batch appends"),
-            rulesCost("the single-event HTTP appends", with: r.httpSingle.rate, without: r.httpSingleNoRules.rate,
-                      phase: "HTTP single-event appends"),
-            Target(name: "replay-verify, \(Format.grouped(Int(r.replayLarge.entries))) entries",
-                   threshold: "≥ 85 % of all-cores verify",
-                   measured: Format.percent(r.replayLarge.rate / verify), passed: r.replayLarge.rate >= 0.85 * verify,
-                   phase: "replay, large log", isRatio: true),
-            Target(name: "replay-verify of the log alone, without the custody rules",
-                   threshold: "≥ 85 % of all-cores verify",
-                   measured: Format.percent(r.replayLogOnly.rate / verify), passed: r.replayLogOnly.rate >= 0.85 * verify,
-                   phase: "replay, large log, log only", isRatio: true),
-            rulesCost("replay-verify", with: r.replayLarge.rate, without: r.replayLogOnly.rate, phase: "replay, large log"),
+                   core: rate(r.httpSingleNoRules.rate, phase: "HTTP single-event appends, rules off"),
+                   withRules: rate(r.httpSingle.rate, phase: "HTTP single-event appends"),
+                   rulesCost: cost(with: r.httpSingle.rate, without: r.httpSingleNoRules.rate, phase: "HTTP single-event appends")),
+            Target(name: "replay-verify, \(Format.grouped(Int(r.replayLarge.entries))) entries", threshold: "≥ 85 % of all-cores verify",
+                   core: ratio(r.replayLogOnly.rate, 0.85, phase: "replay, large log, log only"),
+                   withRules: ratio(r.replayLarge.rate, 0.85, phase: "replay, large log"),
+                   rulesCost: cost(with: r.replayLarge.rate, without: r.replayLogOnly.rate, phase: "replay, large log")),
             Target(name: "inclusion proof p99, in-process" + sizeNote, threshold: "< 1 ms",
-                   measured: micros(r.proofs.p99), passed: r.proofs.p99 < 1_000, phase: "in-process proofs"),
+                   core: Measured(text: micros(r.proofs.p99), passed: r.proofs.p99 < 1_000, phase: "in-process proofs")),
             Target(name: "inclusion proof p99, over HTTP" + sizeNote, threshold: "< 1 ms",
-                   measured: micros(r.httpProofs.p99), passed: r.httpProofs.p99 < 1_000, phase: "HTTP proofs"),
-            Target(name: "replay peak memory, \(Format.grouped(Int(r.replaySmall.entries))) entries",
-                   threshold: "< 150 MiB", measured: Format.mebibytes(kib: r.replaySmall.peakRSSKiB),
-                   passed: r.replaySmall.peakRSSKiB < memoryLimitKiB),
-            Target(name: "replay peak memory, \(Format.grouped(Int(r.replayLarge.entries))) entries",
-                   threshold: "< 150 MiB", measured: Format.mebibytes(kib: r.replayLarge.peakRSSKiB),
-                   passed: r.replayLarge.peakRSSKiB < memoryLimitKiB),
+                   core: Measured(text: micros(r.httpProofs.p99), passed: r.httpProofs.p99 < 1_000, phase: "HTTP proofs")),
+            Target(name: "replay peak memory, \(Format.grouped(Int(r.replaySmall.entries))) entries", threshold: "< 150 MiB",
+                   core: Measured(text: Format.mebibytes(kib: r.replaySmall.peakRSSKiB), passed: r.replaySmall.peakRSSKiB < memoryLimitKiB)),
+            Target(name: "replay peak memory, \(Format.grouped(Int(r.replayLarge.entries))) entries", threshold: "< 150 MiB",
+                   core: Measured(text: Format.mebibytes(kib: r.replayLarge.peakRSSKiB), passed: r.replayLarge.peakRSSKiB < memoryLimitKiB)),
         ]
     }
 
