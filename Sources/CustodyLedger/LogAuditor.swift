@@ -416,6 +416,7 @@ struct Replay {
     /// chunk.count`; a store's are read here.
     mutating func fold(_ chunk: [LogEntry], storedIDs: [[UInt8]]?, checked parsed: [Checked],
                        served: [(size: UInt64, note: String)]? = nil, expectedStart: UInt64) throws {
+        precondition(store == nil || storedIDs?.count == chunk.count, "a database's chunk comes with its event-id column")
         var checkpoints: [(size: UInt64, note: String)] = []
         // Tree nodes the chunk completes, by level: the node of level L and index i is completed when the
         // tree grows to (i + 1) << L leaves, so this chunk's are those with that size in (start, end].

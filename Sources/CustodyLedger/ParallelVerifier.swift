@@ -13,11 +13,14 @@ public enum ParallelVerifier {
     /// Runs on the pool's workers while the calling thread waits.
     /// (`transform` escapes: a worker may still hold it for a moment after the last result is in.)
     public static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @escaping @Sendable (T) -> R) -> [R] {
-        // One element, or a call from inside a worker (which would wait on its own pool): run it here.
-        guard items.count > 1, !WorkerPool.isWorkerThread else { return items.map(transform) }
+        guard items.count > 1 else { return items.map(transform) }
         let results = ResultSlots<R>(count: items.count)
         let done = DispatchSemaphore(value: 0)
-        workers.submit(job(items, transform, into: results) { done.signal() })
+        let job = job(items, transform, into: results) { done.signal() }
+        workers.submit(job)
+        // Called from a job's piece (a batch request's body, split into envelopes): this worker runs its own job's
+        // pieces instead of waiting on them, and the other workers take the rest when they come free.
+        if WorkerPool.isWorkerThread { workers.help(job) }
         done.wait()
         return results.values()
     }
@@ -127,20 +130,32 @@ private final class WorkerPool: @unchecked Sendable {
         condition.lock()
         while true {
             while queue.isEmpty { condition.wait() }
-            let job = queue[0]
-            let piece = job.next
-            job.next += 1
-            // Its last piece handed out, the job leaves the queue: the next worker starts the next job.
-            if job.next == job.pieces { queue.removeFirst() }
+            run(queue[0])
+        }
+    }
+
+    /// Runs the pieces of `job` on the calling worker until none is left to hand out; the caller then waits for
+    /// those other workers took.
+    func help(_ job: Job) {
+        condition.lock()
+        while job.next < job.pieces { run(job) }
+        condition.unlock()
+    }
+
+    /// Hands out the next piece of `job` and runs it. Called with `condition` locked, and returns with it locked.
+    private func run(_ job: Job) {
+        let piece = job.next
+        job.next += 1
+        // Its last piece handed out, the job leaves the queue: the next worker starts the next job.
+        if job.next == job.pieces { queue.removeAll { $0 === job } }
+        condition.unlock()
+        job.run(piece)
+        condition.lock()
+        job.remaining -= 1
+        if job.remaining == 0 {
             condition.unlock()
-            job.run(piece)
+            job.finished()
             condition.lock()
-            job.remaining -= 1
-            if job.remaining == 0 {
-                condition.unlock()
-                job.finished()
-                condition.lock()
-            }
         }
     }
 }

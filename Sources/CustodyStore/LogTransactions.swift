@@ -266,7 +266,13 @@ extension LogQueries {
         s.bind(1, LogStore.nodeID(level: level, index: from))
         s.bind(2, LogStore.nodeID(level: level, index: through))
         var out = [[UInt8]?](repeating: nil, count: Int(through - from + 1))
-        while try s.step() { out[Int(UInt64(s.int64(0) & ((1 << 48) - 1)) - from)] = s.blob(1) }
+        while try s.step() {
+            // Only rows of this level and range: in a file whose `nodes.id` is not an integer column, BETWEEN
+            // compares as text and lets other ids through (the audit's count of node rows then fails it).
+            let id = s.int64(0)
+            guard id >= LogStore.nodeID(level: level, index: from), id <= LogStore.nodeID(level: level, index: through) else { continue }
+            out[Int(UInt64(id & ((1 << 48) - 1)) - from)] = s.blob(1)
+        }
         return out
     }
 

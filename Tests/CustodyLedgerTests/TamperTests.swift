@@ -75,6 +75,20 @@ struct TamperTests {
         #expect(failure?.reason.contains("tree node") == true)
     }
 
+    @Test("a node table with text ids, holding a row whose id compares between the audit's bounds as text, fails the audit instead of crashing it")
+    func textNodeIDs() async throws {
+        let f = try await TamperFixture.make()
+        let failure = try await f.audit { db in
+            db.exec("CREATE TABLE n2 (id TEXT PRIMARY KEY, hash BLOB NOT NULL)")
+            db.exec("INSERT INTO n2 SELECT CAST(id AS TEXT), hash FROM nodes")
+            db.exec("DROP TABLE nodes")
+            db.exec("ALTER TABLE n2 RENAME TO nodes")
+            // The id of level 2, index 3 with a digit appended: between that level's bounds as text.
+            db.exec("INSERT INTO nodes VALUES ('\(2 << 48 | 3)5', X'00')")
+        }
+        #expect(failure != nil)
+    }
+
     @Test("a deleted row is caught at its index")
     func deleted() async throws {
         let f = try await TamperFixture.make()
