@@ -84,8 +84,8 @@ struct Report {
             its transfer's index, so it is signed when that receipt arrives, inside the timed run.
             - The same log is then grown to \(Format.grouped(Int(r.build.entries))) entries and replayed, queried \
             and served by the real daemon (`buildApplication` on a loopback port) for the HTTP figures. Each replay \
-            runs in a child process: with the custody rules, then the log alone, then with the rules again; the \
-            replay figure is the two passes with the rules, their entries over their summed time. HTTP load \
+            runs in a child process: with the custody rules, then the log alone twice, then with the rules again; \
+            each replay figure is its two passes, their entries over their summed time. HTTP load \
             comes from a blocking HTTP/1.1 keep-alive client in the benchmark, running on the same \(m.cores) cores \
             as the server.
             - HTTP, in each pass: \(Format.grouped(r.httpBatch.events / 2)) events in \(Format.grouped(r.httpBatch.requests / 2)) \
@@ -173,7 +173,7 @@ struct Report {
                 ["replay-verify (`LogAuditor` over the database), \(entries(r.replayLarge.entries)), two passes",
                  "\(Format.int(r.replayLarge.rate)) /s", ofVerify(r.replayLarge.rate)],
                 ["— the same log alone (`custody verify --log-only`: signatures, keys, hashes, tree, checkpoints; "
-                    + "no custody rules)",
+                    + "no custody rules), two passes",
                  "\(Format.int(r.replayLogOnly.rate)) /s",
                  ofVerify(r.replayLogOnly.rate)
                     + "; the rules cost \(Format.percent(1 - r.replayLarge.rate / r.replayLogOnly.rate))"],
