@@ -6,26 +6,10 @@ public enum SHA256 {
     public static let byteCount = 32
 
     /// The digest of `bytes`.
-    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
-        Sodium.ensureReady()
-        return [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
-            bytes.withUnsafeBufferPointer { input in
-                _ = crypto_hash_sha256(out.baseAddress!, input.baseAddress, UInt64(input.count))
-            }
-            count = byteCount
-        }
-    }
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] { bytes.withUnsafeBufferPointer { hash($0) } }
 
     /// The digest of `bytes`, a slice of a larger buffer (not copied out of it).
-    public static func hash(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        Sodium.ensureReady()
-        return [UInt8](unsafeUninitializedCapacity: byteCount) { out, count in
-            bytes.withUnsafeBufferPointer { input in
-                _ = crypto_hash_sha256(out.baseAddress!, input.baseAddress, UInt64(input.count))
-            }
-            count = byteCount
-        }
-    }
+    public static func hash(_ bytes: ArraySlice<UInt8>) -> [UInt8] { bytes.withUnsafeBufferPointer { hash($0) } }
 
     /// The digest of `first` followed by `second` (two hashes, for a hash chain), hashed in one call from a
     /// buffer on the stack.
