@@ -420,7 +420,7 @@ struct Replay {
         var checkpoints: [(size: UInt64, note: String)] = []
         // Tree nodes the chunk completes, by level: the node of level L and index i is completed when the
         // tree grows to (i + 1) << L leaves, so this chunk's are those with that size in (start, end].
-        // Each level's as an array from its first index (`storedNodes[level].first`).
+        // Each level's as an array from its first index (`storedNodes[level].first`); level 0, the leaves, is empty.
         var storedNodes: [(first: UInt64, hashes: [[UInt8]?])] = []
         if let store {
             let last = expectedStart + UInt64(chunk.count)
@@ -498,11 +498,10 @@ struct Replay {
             let completed = frontier.append(leafHash: leafHash)
             if store != nil {
                 for node in completed {
-                    var stored: [UInt8]?
-                    if node.level < storedNodes.count, node.index >= storedNodes[node.level].first {
-                        let offset = node.index - storedNodes[node.level].first
-                        if offset < UInt64(storedNodes[node.level].hashes.count) { stored = storedNodes[node.level].hashes[Int(offset)] }
-                    }
+                    let level = node.level < storedNodes.count ? storedNodes[node.level] : (first: 0, hashes: [])
+                    // Wrapping: an index below the level's first is a huge offset, out of range like one past its last.
+                    let offset = node.index &- level.first
+                    let stored = offset < UInt64(level.hashes.count) ? level.hashes[Int(offset)] : nil
                     guard stored == node.hash else {
                         throw AuditFailure(index, "stored tree node level \(node.level) index \(node.index) is \(stored == nil ? "missing" : "wrong")")
                     }

@@ -1,6 +1,6 @@
 import CustodyCrypto
-import Foundation
 import CustodyModel
+import Foundation
 
 /// An envelope read by position, without a JSON tree: the fast path of a replay, and of a submission that
 /// arrives in the form the log stores (as `custody` and ``EventEnvelope/leafInput`` write it).

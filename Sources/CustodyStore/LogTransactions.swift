@@ -48,17 +48,7 @@ public class LogQueries: MerkleNodeReader {
 
     /// Up to `limit` entries from `start`, in index order.
     public func entries(start: UInt64, limit: Int) throws -> [LogEntry] {
-        let s = try connection.statement(
-            "SELECT idx, leaf_input, leaf_hash, chain_hash, logged_at FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?")
-        s.bind(1, Int64(start))
-        s.bind(2, Int64(limit))
-        var out: [LogEntry] = []
-        out.reserveCapacity(min(limit, 4096))
-        while try s.step() {
-            out.append(LogEntry(index: UInt64(s.int64(0)), leafInput: s.blob(1), leafHash: s.blob(2),
-                                chainHash: s.blob(3), loggedAtMillis: s.int64(4)))
-        }
-        return out
+        try entriesWithEventIDs(start: start, limit: limit).entries
     }
 
     /// Up to `limit` entries from `start`, in index order, each with its stored event-id column: an audit

@@ -23,20 +23,27 @@ import Testing
     }
 
     /// A batch request is one job whose piece splits the body and checks its envelopes with a nested `map`: the
-    /// nested job must still spread over the cores, not run on the one worker that holds the request.
+    /// nested job must still spread over the cores, not run on the one worker that holds the request. The first
+    /// item to run waits (up to 10 s) for an item on another thread, so the outcome does not hang on timing:
+    /// run inline on one worker, no other thread ever comes.
     @Test("a map nested in a job's piece runs on more than one core", .enabled(if: ParallelVerifier.width > 1))
     func nestedMapSpreads() async {
-        let threads = Mutex<Set<String>>([])
+        let threads = Mutex<(seen: Set<String>, someoneWaited: Bool)>(([], false))
         let sums = await ParallelVerifier.mapAsync([0]) { _ in
             ParallelVerifier.map(Array(0..<64)) { i -> Int in
-                threads.withLock { _ = $0.insert("\(pthread_self())") }
-                // About a millisecond of work per item, so that an idle worker comes to take a share.
-                var x = UInt64(i)
-                for _ in 0..<300_000 { x = x &* 6364136223846793005 &+ 1442695040888963407 }
-                return Int(x & 1) + i
+                let first = threads.withLock { state -> Bool in
+                    state.seen.insert("\(pthread_self())")
+                    defer { state.someoneWaited = true }
+                    return !state.someoneWaited
+                }
+                if first {
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while threads.withLock({ $0.seen.count }) < 2, ContinuousClock.now < deadline { usleep(1_000) }
+                }
+                return i
             }.reduce(0, +)
         }
-        #expect(sums.count == 1)
-        #expect(threads.withLock { $0.count } > 1)
+        #expect(sums == [64 * 63 / 2])
+        #expect(threads.withLock { $0.seen.count } > 1)
     }
 }
