@@ -619,27 +619,29 @@ struct Replay {
         guard nodes == expectedNodes else {
             throw AuditFailure(nil, "the database has \(nodes) tree nodes, the tree of \(latest) entries needs \(expectedNodes)")
         }
-        // Two passes over a row per entry (the event keys; the derived tables, parcels above all), each seconds
-        // long on a large log, after the replay's last chunk: side by side, or one core idles through both.
+        // Passes over a row per entry (the event keys, in two parts; the derived tables, parcels above all),
+        // each up to seconds long on a large log, after the replay's last chunk: side by side, or a core idles.
+        // The tables first, the longest.
         let keys = eventKeys == nil ? nil : try seen.committed()
         let tables = custodyRules ? try scratch.committed() : nil
-        let found = ParallelVerifier.map([0, 1]) { part -> Result<ScratchDomain.Comparison, any Error> in
+        enum Part: Sendable { case tables, keys(Int) }
+        let parts = [Part.tables] + (0..<(keys?.parts ?? 0)).map { Part.keys($0) }
+        let found = ParallelVerifier.map(parts) { part -> Result<ScratchDomain.Comparison, any Error> in
             Result {
-                if part == 0 {
-                    guard let keys else { return .same }
-                    return try keys.matchesEventKeys(of: store, below: size) ? .same : .differs("event_keys")
+                switch part {
+                case .keys(let n): return try keys!.matchesEventKeys(of: store, below: size, part: n) ? .same : .differs("event_keys")
+                case .tables: return try tables?.compare(with: store, atSize: size) ?? .same
                 }
-                return try tables?.compare(with: store, atSize: size) ?? .same
             }
         }
         var grew: UInt64?
-        for (part, result) in found.enumerated() {
+        for (part, result) in zip(parts, found) {
             switch try result.get() {
             case .same: break
             case .logGrew(let to): grew = to
             case .differs(let table):
-                throw AuditFailure(nil, part == 0 ? "the database's event-key index differs from the events' own times and ids"
-                                                  : "the database's \(table) table differs from the state the log's events derive")
+                guard case .tables = part else { throw AuditFailure(nil, "the database's event-key index differs from the events' own times and ids") }
+                throw AuditFailure(nil, "the database's \(table) table differs from the state the log's events derive")
             }
         }
         return grew

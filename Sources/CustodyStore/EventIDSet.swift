@@ -26,23 +26,68 @@ public final class EventIDSet {
         connection.resetAll()
         try connection.execute("COMMIT; BEGIN")
         pending = 0
-        return Snapshot(path: path)
+        // Any key cuts the set correctly (both tables are cut by the same predicate); the median cuts it evenly.
+        let sorted = sample.sorted { $0.occurredAt != $1.occurredAt ? $0.occurredAt < $1.occurredAt : $0.id.lexicographicallyPrecedes($1.id) }
+        return Snapshot(path: path, middle: sorted.isEmpty ? nil : sorted[sorted.count / 2])
     }
 
     /// The set as committed to its file (`committed()`).
     public struct Snapshot: Sendable {
         let path: String
+        /// A key near the middle of the set, from the sample: the comparison is cut there into two parts that
+        /// run side by side, as it comes after the replay's last chunk, when a core would otherwise idle.
+        let middle: Key?
+
+        /// How many parts `matchesEventKeys(of:below:part:)` compares: together they cover the whole set.
+        public var parts: Int { middle == nil ? 1 : 2 }
 
         /// Whether a log database's event-key index (schema version 3), up to index `size`, holds exactly this
-        /// set: the same (occurredAt, id, index) rows, compared in key order in one pass. (A running daemon
-        /// may have added keys past `size` since this set was built.)
-        public func matchesEventKeys(of store: LogStore, below size: UInt64) throws -> Bool {
-            try store.withAttached(path) { reader in
-                let mine = try reader.statement("SELECT occurred_ms, event_id, idx FROM main.event_keys WHERE idx < ? ORDER BY occurred_ms, event_id")
+        /// set, in part `part` of the key range (`parts`): the same (occurredAt, id, index) rows, compared in
+        /// key order in one pass. (A running daemon may have added keys past `size` since this set was built.)
+        public func matchesEventKeys(of store: LogStore, below size: UInt64, part: Int = 0) throws -> Bool {
+            precondition(part < parts, "part \(part) of \(parts)")
+            // Row values compared against the primary key: each part is a range scan of both tables.
+            let range = middle == nil ? "" : part == 0 ? "(occurred_ms, #) < (?, ?)" : "(occurred_ms, #) >= (?, ?)"
+            func bindMiddle(_ s: SQLiteStatement, from p: Int32) {
+                guard let middle else { return }
+                s.bind(p, middle.occurredAt)
+                s.bind(p + 1, middle.id)
+            }
+            return try store.withAttached(path) { reader in
+                let mine = try reader.statement("SELECT occurred_ms, event_id, idx FROM main.event_keys WHERE idx < ?"
+                    + (range.isEmpty ? "" : " AND " + range.replacingOccurrences(of: "#", with: "event_id"))
+                    + " ORDER BY occurred_ms, event_id")
                 mine.bind(1, Int64(size))
-                let theirs = try reader.statement("SELECT occurred_ms, id, idx FROM replay.ids ORDER BY occurred_ms, id")
+                bindMiddle(mine, from: 2)
+                let theirs = try reader.statement("SELECT occurred_ms, id, idx FROM replay.ids"
+                    + (range.isEmpty ? "" : " WHERE " + range.replacingOccurrences(of: "#", with: "id"))
+                    + " ORDER BY occurred_ms, id")
+                bindMiddle(theirs, from: 1)
                 return try mine.sameRows(as: theirs)
             }
+        }
+    }
+
+    /// An event's key in the set: its `occurredAt` in milliseconds and its id.
+    struct Key: Sendable {
+        let occurredAt: Int64
+        let id: [UInt8]
+    }
+
+    /// A uniform sample of the keys inserted (reservoir sampling, a fixed seed): its median cuts the comparison
+    /// in parts of about equal size, whatever the spread of times. Bounded, as the set's memory is.
+    private var sample: [Key] = []
+    private var inserted: UInt64 = 0
+    private var random = SampleGenerator()
+    private static let sampleSize = 255
+
+    private func addToSample(_ key: Key) {
+        inserted += 1
+        if sample.count < Self.sampleSize {
+            sample.append(key)
+        } else {
+            let slot = random.next() % inserted
+            if slot < UInt64(Self.sampleSize) { sample[Int(slot)] = key }
         }
     }
 
@@ -58,6 +103,7 @@ public final class EventIDSet {
     /// caller stops at the repeat.
     public func insert(_ keys: [(id: [UInt8], occurredAt: Int64, index: UInt64)?]) throws -> (index: UInt64, earlier: UInt64)? {
         let rows = keys.compactMap { $0 }
+        for row in rows { addToSample(Key(occurredAt: row.occurredAt, id: row.id)) }
         var repeated: (index: UInt64, earlier: UInt64)?
         var start = 0
         while start < rows.count {
@@ -90,5 +136,18 @@ public final class EventIDSet {
             pending = 0
         }
         return repeated
+    }
+}
+
+/// SplitMix64: the sample's source of randomness, seeded so that two audits of one log cut it alike.
+private struct SampleGenerator {
+    private var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

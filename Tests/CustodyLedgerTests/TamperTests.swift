@@ -337,6 +337,29 @@ struct TamperTests {
         #expect(moved?.reason.contains("event-key index differs") == true)
     }
 
+    /// The audit compares the event-key index in two parts of the key range, cut at a sampled middle key,
+    /// side by side: a change is caught in either part, and a key moved from one part into the other.
+    @Test("the event-key index is compared whole across the two parts it is cut into: its first, middle and last keys, and a key moved across the cut")
+    func eventKeysInParts() async throws {
+        let f = try await TamperFixture.make()
+        let order = "ORDER BY occurred_ms, event_id"
+        for (label, pick) in [("first", "\(order) LIMIT 1"), ("middle", "\(order) LIMIT 1 OFFSET 20"),
+                              ("last", "\(order) DESC LIMIT 1")] {
+            let chosen = "idx = (SELECT idx FROM event_keys \(pick))"
+            let flipped = try await f.audit { $0.flip("event_keys", "event_id", where: chosen, byte: 0) }
+            #expect(flipped?.reason.contains("event-key index differs") == true, "\(label): \(String(describing: flipped))")
+        }
+        // The first key given the last one's time and id with its last byte raised: it sorts after every key.
+        let moved = try await f.audit {
+            $0.exec("""
+                UPDATE event_keys SET occurred_ms = (SELECT MAX(occurred_ms) FROM event_keys),
+                    event_id = (SELECT substr(event_id, 1, 31) || x'ff' FROM event_keys \(order) DESC LIMIT 1)
+                WHERE idx = (SELECT idx FROM event_keys \(order) LIMIT 1)
+                """)
+        }
+        #expect(moved?.reason.contains("event-key index differs") == true, "\(String(describing: moved))")
+    }
+
     @Test("a flipped byte in a stored checkpoint is caught")
     func flippedCheckpoint() async throws {
         let f = try await TamperFixture.make()
