@@ -1,4 +1,7 @@
 import CSodium
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// SHA-256 (FIPS 180-4) over libsodium. Digests are 32-byte arrays.
 public enum SHA256 {
@@ -19,6 +22,19 @@ public enum SHA256 {
             _ = UnsafeMutableBufferPointer(rebasing: buffer[first.count...]).initialize(fromContentsOf: second)
             return hash(UnsafeBufferPointer(buffer))
         }
+    }
+
+    /// Writes the digest of the bytes in `buffer` over the 32 bytes at `digest`.
+    public static func hash(_ buffer: UnsafeBufferPointer<UInt8>, into digest: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(digest.count == byteCount, "a digest is 32 bytes")
+        Sodium.ensureReady()
+        _ = crypto_hash_sha256(digest.baseAddress!, buffer.baseAddress, UInt64(buffer.count))
+    }
+
+    /// Whether two digests (or any two byte strings) are equal, compared with `memcmp`: an audit compares
+    /// several per entry, and `==` on arrays compares element by element. Not constant-time: for public hashes.
+    public static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } }
     }
 
     /// The digest of the bytes in `buffer`.

@@ -313,34 +313,30 @@ struct Replay {
         domain.begin(scratch.tables)
     }
 
-    /// What the parallel stage found out about one entry.
-    /// A class: the fold reads each one once, and a copy of a struct would retain each field.
-    final class Checked: Sendable {
-        /// The envelope's fields, or nil when the stored bytes are not a valid envelope in canonical form.
-        let event: Event?
-        let error: String?
-        let check: SignatureCheck
-        /// RFC 9162 leaf hash of the stored bytes.
-        let leafHash: [UInt8]
+    /// What the parallel stage found out about one entry: its envelope's fields, or why its stored bytes are
+    /// not a valid envelope in canonical form. (An enum of one class: a pointer, one object per entry.)
+    enum Checked: Sendable {
+        case event(Event)
+        case unreadable(String)
 
-        init(event: Event?, error: String?, check: SignatureCheck, leafHash: [UInt8]) {
-            self.event = event
-            self.error = error
-            self.check = check
-            self.leafHash = leafHash
-        }
+        var event: Event? { if case .event(let event) = self { event } else { nil } }
+        var error: String? { if case .unreadable(let reason) = self { reason } else { nil } }
     }
 
-    /// The fields of a stored envelope that the fold uses. A class, as `Checked` is: the fold takes it out once,
-    /// and a copy of a struct would retain and release each field.
+    /// The fields of a stored envelope that the fold uses, its leaf hash and its signature's check. A class:
+    /// the fold takes it out once, and a copy of a struct would retain and release each field.
     final class Event: Sendable {
         /// The buffer the canonical body lies in (the stored bytes, shared, not copied), and where.
         let bodyBuffer: [UInt8]
         let bodyRange: Range<Int>
+        /// RFC 9162 leaf hash of the stored bytes.
+        let leafHash: [UInt8]
         /// SHA-256 of `canonicalBody`.
         let eventID: [UInt8]
         let keyID: String
         let signature: [UInt8]
+        /// The signature checked under the key `keyID` named when the chunk was started, or left to the fold.
+        let check: SignatureCheck
         let type: String
         let signer: String
         /// `occurredAt` in milliseconds.
@@ -353,13 +349,21 @@ struct Replay {
         /// The signed bytes.
         var canonicalBody: ArraySlice<UInt8> { bodyBuffer[bodyRange] }
 
-        init(bodyBuffer: [UInt8], bodyRange: Range<Int>, eventID: [UInt8], keyID: String, signature: [UInt8], type: String,
-             signer: String, occurredAt: Int64, body: BodyReader?, custodyRules: Bool) {
+        init(bodyBuffer: [UInt8], bodyRange: Range<Int>, leafHash: [UInt8], eventID: [UInt8], keyID: String,
+             signature: [UInt8], type: String, signer: String, occurredAt: Int64, body: BodyReader?,
+             keys: [String: [UInt8]], custodyRules: Bool) {
             self.bodyBuffer = bodyBuffer
             self.bodyRange = bodyRange
+            self.leafHash = leafHash
             self.eventID = eventID
             self.keyID = keyID
             self.signature = signature
+            if let raw = keys[keyID] {
+                let ok = (try? PublicKey(bytes: raw))?.isValidSignature(signature, for: bodyBuffer[bodyRange]) ?? false
+                check = ok ? .valid : .invalid
+            } else {
+                check = .deferred
+            }
             self.type = type
             self.signer = signer
             self.occurredAt = occurredAt
@@ -378,34 +382,24 @@ struct Replay {
             let leafHash = Merkle.leafHash(entry.leafInput)
             // The envelopes a log holds are read in place, the body checked and hashed where it lies in the
             // stored bytes; anything else is parsed, and must then still be exactly the canonical form.
-            let event: Event
             if let stored = StoredEnvelope(entry.leafInput) {
                 let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: stored.type)
-                event = Event(bodyBuffer: entry.leafInput, bodyRange: stored.bodyRange,
-                              eventID: SHA256.hash(entry.leafInput[stored.bodyRange]), keyID: stored.keyID,
-                              signature: stored.signature, type: stored.type, signer: stored.signer,
-                              occurredAt: stored.occurredAt, body: evaluated ? BodyReader(stored.body) : nil,
-                              custodyRules: custodyRules)
-            } else {
-                let envelope: EventEnvelope
-                do { envelope = try EventEnvelope.parse(entry.leafInput) } catch {
-                    return Checked(event: nil, error: "stored bytes are not a valid envelope: \(error)", check: .invalid,
-                                   leafHash: leafHash)
-                }
-                guard envelope.leafInput == entry.leafInput else {
-                    return Checked(event: nil, error: "stored bytes are not in canonical form", check: .invalid, leafHash: leafHash)
-                }
-                let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: envelope.type)
-                event = Event(bodyBuffer: envelope.canonicalBody, bodyRange: envelope.canonicalBody.indices,
-                              eventID: envelope.eventID, keyID: envelope.keyID, signature: envelope.signature,
-                              type: envelope.type, signer: envelope.signer, occurredAt: envelope.occurredAtMillis,
-                              body: evaluated ? envelope.bodyReader : nil, custodyRules: custodyRules)
+                return .event(Event(bodyBuffer: entry.leafInput, bodyRange: stored.bodyRange, leafHash: leafHash,
+                                    eventID: SHA256.hash(entry.leafInput[stored.bodyRange]), keyID: stored.keyID,
+                                    signature: stored.signature, type: stored.type, signer: stored.signer,
+                                    occurredAt: stored.occurredAt, body: evaluated ? BodyReader(stored.body) : nil,
+                                    keys: keys, custodyRules: custodyRules))
             }
-            guard let raw = keys[event.keyID] else {
-                return Checked(event: event, error: nil, check: .deferred, leafHash: leafHash)
+            let envelope: EventEnvelope
+            do { envelope = try EventEnvelope.parse(entry.leafInput) } catch {
+                return .unreadable("stored bytes are not a valid envelope: \(error)")
             }
-            let ok = (try? PublicKey(bytes: raw))?.isValidSignature(event.signature, for: event.canonicalBody) ?? false
-            return Checked(event: event, error: nil, check: ok ? .valid : .invalid, leafHash: leafHash)
+            guard envelope.leafInput == entry.leafInput else { return .unreadable("stored bytes are not in canonical form") }
+            let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: envelope.type)
+            return .event(Event(bodyBuffer: envelope.canonicalBody, bodyRange: envelope.canonicalBody.indices, leafHash: leafHash,
+                                eventID: envelope.eventID, keyID: envelope.keyID, signature: envelope.signature,
+                                type: envelope.type, signer: envelope.signer, occurredAt: envelope.occurredAtMillis,
+                                body: evaluated ? envelope.bodyReader : nil, keys: keys, custodyRules: custodyRules))
         }
     }
 
@@ -456,12 +450,15 @@ struct Replay {
             guard entry.index == index else {
                 throw AuditFailure(index, "expected entry \(index) but the log gave \(entry.index): rows deleted or reordered")
             }
-            let p = parsed[offset]
-            guard let event = p.event else { throw AuditFailure(index, p.error!) }
-            let leafHash = p.leafHash
-            guard leafHash == entry.leafHash else { throw AuditFailure(index, "stored leaf hash does not match the entry's bytes") }
-            chain = HashChain.next(previous: chain, leafHash: leafHash)
-            guard chain == entry.chainHash else {
+            let event: Event
+            switch parsed[offset] {
+            case .event(let e): event = e
+            case .unreadable(let reason): throw AuditFailure(index, reason)
+            }
+            let leafHash = event.leafHash
+            guard SHA256.same(leafHash, entry.leafHash) else { throw AuditFailure(index, "stored leaf hash does not match the entry's bytes") }
+            HashChain.advance(&chain, leafHash: leafHash)
+            guard SHA256.same(chain, entry.chainHash) else {
                 throw AuditFailure(index, "stored chain hash does not match the chain of entries 0...\(index)")
             }
             guard entry.loggedAtMillis >= lastLoggedAt else { throw AuditFailure(index, "loggedAt goes backwards") }
@@ -471,7 +468,7 @@ struct Replay {
             } else if batchDiffersAt == nil && entry.loggedAtMillis != batchLoggedAt {
                 batchDiffersAt = index
             }
-            if let storedIDs, storedIDs[offset] != event.eventID {
+            if let storedIDs, !SHA256.same(storedIDs[offset], event.eventID) {
                 throw AuditFailure(index, "stored event id does not match the entry's body")
             }
             if let repeated, repeated.index == index {
@@ -481,7 +478,7 @@ struct Replay {
                                    keyID: event.keyID, occurredAt: event.occurredAt, body: event.body ?? BodyReader(JSONObject()))
             do {
                 let key = try rules.signingKey(for: facts, state: domain)
-                if p.check == .invalid || (p.check == .deferred && !key.isValidSignature(event.signature, for: event.canonicalBody)) {
+                if event.check == .invalid || (event.check == .deferred && !key.isValidSignature(event.signature, for: event.canonicalBody)) {
                     throw LedgerError(.badSignature, "the signature does not verify under key \(event.keyID)")
                 }
                 // Without the custody rules, as the daemon's own rules-off mode: genesis and participant events
@@ -495,14 +492,15 @@ struct Replay {
             } catch let violation as RuleViolation {
                 throw AuditFailure(index, "an event the rules refuse was logged: \(LedgerError(violation))")
             }
-            let completed = frontier.append(leafHash: leafHash)
-            if store != nil {
-                for node in completed {
+            if store == nil {
+                frontier.append(leafHash: leafHash) { _ in }
+            } else {
+                try frontier.append(leafHash: leafHash) { node in
                     let level = node.level < storedNodes.count ? storedNodes[node.level] : (first: 0, hashes: [])
                     // Wrapping: an index below the level's first is a huge offset, out of range like one past its last.
                     let offset = node.index &- level.first
                     let stored = offset < UInt64(level.hashes.count) ? level.hashes[Int(offset)] : nil
-                    guard stored == node.hash else {
+                    guard let stored, SHA256.same(stored, node.hash) else {
                         throw AuditFailure(index, "stored tree node level \(node.level) index \(node.index) is \(stored == nil ? "missing" : "wrong")")
                     }
                 }

@@ -38,17 +38,23 @@ public struct MerkleFrontier: Sendable, Equatable {
     @discardableResult
     public mutating func append(leafHash: [UInt8]) -> [Node] {
         var completed: [Node] = []
+        append(leafHash: leafHash) { completed.append($0) }
+        return completed
+    }
+
+    /// Appends a leaf hash and hands each perfect subtree of level ≥ 1 that it completes to `completed`,
+    /// lowest first, without collecting them: an audit appends a leaf for every entry it replays.
+    public mutating func append(leafHash: [UInt8], _ completed: (Node) throws -> Void) rethrows {
         var carry = leafHash
         var level = 0
         // Each trailing one-bit of the old size is a subtree of that level waiting for a right sibling.
         while size & (1 << UInt64(level)) != 0 {
             carry = Merkle.nodeHash(subtrees.removeLast(), carry)
             level += 1
-            completed.append(Node(level: level, index: size >> UInt64(level), hash: carry))
+            try completed(Node(level: level, index: size >> UInt64(level), hash: carry))
         }
         subtrees.append(carry)
         size += 1
-        return completed
     }
 
     /// The root hash of the current tree.
