@@ -114,9 +114,9 @@ public struct LogAuditor: Sendable {
 
     /// The next chunk of entries from `start`, asking the source until it has them all; from a database, with
     /// each entry's stored event-id column, read in the same pass over the rows (see `Replay.fold`).
-    private func fetch(from start: UInt64, size: UInt64) async throws -> (entries: [LogEntry], storedIDs: [[UInt8]]?) {
+    private func fetch(from start: UInt64, size: UInt64) async throws -> (entries: [LogEntry], storedIDs: StoredEventIDs?) {
         var chunk: [LogEntry] = []
-        var ids: [[UInt8]] = []
+        var ids = StoredEventIDs()
         let want = Int(min(UInt64(chunkLength(at: start)), size - start))
         while chunk.count < want {
             let from = start + UInt64(chunk.count)
@@ -124,7 +124,7 @@ public struct LogAuditor: Sendable {
             if let store = source.store {
                 let read = try store.read { try $0.entriesWithEventIDs(start: from, limit: want - chunk.count) }
                 page = read.entries
-                ids += read.eventIDs
+                ids.append(contentsOf: read.eventIDs)
             } else {
                 page = try await source.entries(start: from, limit: want - chunk.count)
             }
@@ -184,7 +184,7 @@ public struct LogAuditor: Sendable {
         // verified by the fold itself.
         let custodyRules = options.custodyRules
         let remote = source.store == nil
-        typealias Fetched = (chunk: [LogEntry], storedIDs: [[UInt8]]?, checked: [Replay.Checked],
+        typealias Fetched = (chunk: [LogEntry], storedIDs: StoredEventIDs?, checked: [Replay.Checked],
                              served: [(size: UInt64, note: String)]?)
         func checkNext(from start: UInt64, keys: [String: [UInt8]]) -> Task<Fetched, any Error> {
             Task {
@@ -408,7 +408,7 @@ struct Replay {
     /// `storedIDs` are a database's event-id column of the chunk's rows, read with them; `served` are the
     /// checkpoints of a source without a store for the chunk's sizes, `expectedStart + 1 ... expectedStart +
     /// chunk.count`; a store's are read here.
-    mutating func fold(_ chunk: [LogEntry], storedIDs: [[UInt8]]?, checked parsed: [Checked],
+    mutating func fold(_ chunk: [LogEntry], storedIDs: StoredEventIDs?, checked parsed: [Checked],
                        served: [(size: UInt64, note: String)]? = nil, expectedStart: UInt64) throws {
         precondition(store == nil || storedIDs?.count == chunk.count, "a database's chunk comes with its event-id column")
         var checkpoints: [(size: UInt64, note: String)] = []
@@ -468,7 +468,7 @@ struct Replay {
             } else if batchDiffersAt == nil && entry.loggedAtMillis != batchLoggedAt {
                 batchDiffersAt = index
             }
-            if let storedIDs, !SHA256.same(storedIDs[offset], event.eventID) {
+            if let storedIDs, !storedIDs.matches(event.eventID, at: offset) {
                 throw AuditFailure(index, "stored event id does not match the entry's body")
             }
             if let repeated, repeated.index == index {

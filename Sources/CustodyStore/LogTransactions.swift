@@ -53,18 +53,18 @@ public class LogQueries: MerkleNodeReader {
 
     /// Up to `limit` entries from `start`, in index order, each with its stored event-id column: an audit
     /// checks both, and reads the rows once.
-    public func entriesWithEventIDs(start: UInt64, limit: Int) throws -> (entries: [LogEntry], eventIDs: [[UInt8]]) {
+    public func entriesWithEventIDs(start: UInt64, limit: Int) throws -> (entries: [LogEntry], eventIDs: StoredEventIDs) {
         let s = try connection.statement(
             "SELECT idx, leaf_input, leaf_hash, chain_hash, logged_at, event_id FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?")
         s.bind(1, Int64(start))
         s.bind(2, Int64(limit))
-        var entries: [LogEntry] = [], ids: [[UInt8]] = []
+        var entries: [LogEntry] = [], ids = StoredEventIDs()
         entries.reserveCapacity(min(limit, 4096))
         ids.reserveCapacity(min(limit, 4096))
         while try s.step() {
             entries.append(LogEntry(index: UInt64(s.int64(0)), leafInput: s.blob(1), leafHash: s.blob(2),
                                     chainHash: s.blob(3), loggedAtMillis: s.int64(4)))
-            ids.append(s.blob(5))
+            s.withBlob(5) { ids.append($0) }
         }
         return (entries, ids)
     }

@@ -256,6 +256,12 @@ final class SQLiteStatement {
 
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }
 
+    /// Runs `body` on the bytes of column `column` where SQLite holds them, valid until the next step or reset.
+    func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        let base = sqlite3_column_blob(stmt, column)
+        return body(UnsafeRawBufferPointer(start: base, count: base == nil ? 0 : Int(sqlite3_column_bytes(stmt, column))))
+    }
+
     func blob(_ column: Int32) -> [UInt8] {
         // The pointer first, then its length (SQLite's documented order); one copy, without the generic
         // sequence initializer, which an audit calls five times per entry.

@@ -66,6 +66,16 @@ struct TamperTests {
         #expect(late?.index == 40)
     }
 
+    @Test("a stored hash or event id cut short, lengthened, emptied or stored as text is caught at that index",
+          arguments: ["leaf_hash", "chain_hash", "event_id"])
+    func reshapedHash(column: String) async throws {
+        let f = try await TamperFixture.make()
+        for value in ["substr(\(column), 1, 31)", "\(column) || x'00'", "x''", "hex(\(column))"] {
+            let failure = try await f.audit { $0.exec("UPDATE entries SET \(column) = \(value) WHERE idx = 23") }
+            #expect(failure?.index == 23, "\(column) = \(value): \(String(describing: failure))")
+        }
+    }
+
     @Test("a flipped byte in a stored tree node is caught")
     func flippedNode() async throws {
         let f = try await TamperFixture.make()
