@@ -330,9 +330,9 @@ struct Replay {
         let bodyBuffer: [UInt8]
         let bodyRange: Range<Int>
         /// RFC 9162 leaf hash of the stored bytes.
-        let leafHash: [UInt8]
+        let leafHash: SHA256.Digest
         /// SHA-256 of `canonicalBody`.
-        let eventID: [UInt8]
+        let eventID: SHA256.Digest
         let keyID: String
         let signature: [UInt8]
         /// The signature checked under the key `keyID` named when the chunk was started, or left to the fold.
@@ -349,7 +349,7 @@ struct Replay {
         /// The signed bytes.
         var canonicalBody: ArraySlice<UInt8> { bodyBuffer[bodyRange] }
 
-        init(bodyBuffer: [UInt8], bodyRange: Range<Int>, leafHash: [UInt8], eventID: [UInt8], keyID: String,
+        init(bodyBuffer: [UInt8], bodyRange: Range<Int>, leafHash: SHA256.Digest, eventID: SHA256.Digest, keyID: String,
              signature: [UInt8], type: String, signer: String, occurredAt: Int64, body: BodyReader?,
              keys: [String: [UInt8]], custodyRules: Bool) {
             self.bodyBuffer = bodyBuffer
@@ -379,13 +379,13 @@ struct Replay {
     /// when the scanner has proved it plain canonical.
     static func check(_ chunk: [LogEntry], keys: [String: [UInt8]], custodyRules: Bool) async -> [Checked] {
         await ParallelVerifier.mapAsync(chunk) { entry -> Checked in
-            let leafHash = Merkle.leafHash(entry.leafInput)
+            let leafHash = Merkle.leafDigest(entry.leafInput)
             // The envelopes a log holds are read in place, the body checked and hashed where it lies in the
             // stored bytes; anything else is parsed, and must then still be exactly the canonical form.
             if let stored = StoredEnvelope(entry.leafInput) {
                 let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: stored.type)
                 return .event(Event(bodyBuffer: entry.leafInput, bodyRange: stored.bodyRange, leafHash: leafHash,
-                                    eventID: SHA256.hash(entry.leafInput[stored.bodyRange]), keyID: stored.keyID,
+                                    eventID: SHA256.Digest(hashing: entry.leafInput[stored.bodyRange]), keyID: stored.keyID,
                                     signature: stored.signature, type: stored.type, signer: stored.signer,
                                     occurredAt: stored.occurredAt, body: evaluated ? BodyReader(stored.body) : nil,
                                     keys: keys, custodyRules: custodyRules))
@@ -397,7 +397,8 @@ struct Replay {
             guard envelope.leafInput == entry.leafInput else { return .unreadable("stored bytes are not in canonical form") }
             let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: envelope.type)
             return .event(Event(bodyBuffer: envelope.canonicalBody, bodyRange: envelope.canonicalBody.indices, leafHash: leafHash,
-                                eventID: envelope.eventID, keyID: envelope.keyID, signature: envelope.signature,
+                                eventID: SHA256.Digest(hashing: envelope.canonicalBody[...]), keyID: envelope.keyID,
+                                signature: envelope.signature,
                                 type: envelope.type, signer: envelope.signer, occurredAt: envelope.occurredAtMillis,
                                 body: evaluated ? envelope.bodyReader : nil, keys: keys, custodyRules: custodyRules))
         }
@@ -455,8 +456,9 @@ struct Replay {
             case .event(let e): event = e
             case .unreadable(let reason): throw AuditFailure(index, reason)
             }
-            let leafHash = event.leafHash
-            guard SHA256.same(leafHash, entry.leafHash) else { throw AuditFailure(index, "stored leaf hash does not match the entry's bytes") }
+            guard event.leafHash.matches(entry.leafHash) else { throw AuditFailure(index, "stored leaf hash does not match the entry's bytes") }
+            // The stored hash, now known equal to the computed one, goes into the chain and the tree.
+            let leafHash = entry.leafHash
             HashChain.advance(&chain, leafHash: leafHash)
             guard SHA256.same(chain, entry.chainHash) else {
                 throw AuditFailure(index, "stored chain hash does not match the chain of entries 0...\(index)")
@@ -472,7 +474,7 @@ struct Replay {
                 throw AuditFailure(index, "stored event id does not match the entry's body")
             }
             if let repeated, repeated.index == index {
-                throw AuditFailure(index, "event \(Hex.encode(event.eventID)) was already logged at index \(repeated.earlier)")
+                throw AuditFailure(index, "event \(Hex.encode(event.eventID.bytes)) was already logged at index \(repeated.earlier)")
             }
             let facts = EventFacts(index: index, loggedAt: entry.loggedAtMillis, type: event.type, signer: event.signer,
                                    keyID: event.keyID, occurredAt: event.occurredAt, body: event.body ?? BodyReader(JSONObject()))

@@ -40,6 +40,14 @@ public enum Merkle {
         return h.finalize()
     }
 
+    /// `leafHash(data)`, held inline (see `SHA256.Digest`).
+    public static func leafDigest(_ data: [UInt8]) -> SHA256.Digest {
+        var h = SHA256.Hasher()
+        h.update(byte: 0x00)
+        h.update(data)
+        return h.finalizeDigest()
+    }
+
     /// `SHA-256(0x01 || left || right)`.
     public static func nodeHash(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
         // One call over a buffer on the stack: a node is hashed for every leaf appended or replayed.

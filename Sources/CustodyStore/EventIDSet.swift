@@ -1,3 +1,4 @@
+import CustodyCrypto
 import Foundation
 
 /// A set of event ids kept in a temporary SQLite file, so that an auditor can detect a repeated event in
@@ -27,7 +28,10 @@ public final class EventIDSet {
         try connection.execute("COMMIT; BEGIN")
         pending = 0
         // Any key cuts the set correctly (both tables are cut by the same predicate); the median cuts it evenly.
-        let sorted = sample.sorted { $0.occurredAt != $1.occurredAt ? $0.occurredAt < $1.occurredAt : $0.id.lexicographicallyPrecedes($1.id) }
+        let sorted = sample.sorted { a, b in
+            a.occurredAt != b.occurredAt ? a.occurredAt < b.occurredAt
+                : a.id.withUnsafeBytes { x in b.id.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, SHA256.byteCount) < 0 } }
+        }
         return Snapshot(path: path, middle: sorted.isEmpty ? nil : sorted[sorted.count / 2])
     }
 
@@ -51,7 +55,7 @@ public final class EventIDSet {
             func bindMiddle(_ s: SQLiteStatement, from p: Int32) {
                 guard let middle else { return }
                 s.bind(p, middle.occurredAt)
-                s.bind(p + 1, middle.id)
+                middle.id.withUnsafeBytes { s.bind(p + 1, $0) }
             }
             return try store.withAttached(path) { reader in
                 let mine = try reader.statement("SELECT occurred_ms, event_id, idx FROM main.event_keys WHERE idx < ?"
@@ -71,7 +75,7 @@ public final class EventIDSet {
     /// An event's key in the set: its `occurredAt` in milliseconds and its id.
     struct Key: Sendable {
         let occurredAt: Int64
-        let id: [UInt8]
+        let id: SHA256.Digest
     }
 
     /// A uniform sample of the keys inserted (reservoir sampling, a fixed seed): its median cuts the comparison
@@ -101,7 +105,7 @@ public final class EventIDSet {
     /// repeats an earlier event (of an earlier call or of this one) with that event's index. `keys[i]` is nil
     /// for an entry without a readable key (it is skipped). Ids after a repeat are inserted all the same; the
     /// caller stops at the repeat.
-    public func insert(_ keys: [(id: [UInt8], occurredAt: Int64, index: UInt64)?]) throws -> (index: UInt64, earlier: UInt64)? {
+    public func insert(_ keys: [(id: SHA256.Digest, occurredAt: Int64, index: UInt64)?]) throws -> (index: UInt64, earlier: UInt64)? {
         let rows = keys.compactMap { $0 }
         for row in rows { addToSample(Key(occurredAt: row.occurredAt, id: row.id)) }
         var repeated: (index: UInt64, earlier: UInt64)?
@@ -111,7 +115,7 @@ public final class EventIDSet {
             try connection.insertRows("INSERT OR IGNORE INTO ids (occurred_ms, id, idx)", columns: 3, count: chunk.count) { s, row, p in
                 let key = chunk[chunk.startIndex + row]
                 s.bind(p, key.occurredAt)
-                s.bind(p + 1, key.id)
+                key.id.withUnsafeBytes { s.bind(p + 1, $0) }
                 s.bind(p + 2, Int64(key.index))
             }
             // Fewer rows than keys: some key was already there. Which one, by looking each up (only in a bad log).
@@ -120,7 +124,7 @@ public final class EventIDSet {
                 for key in chunk {
                     lookup.reset()
                     lookup.bind(1, key.occurredAt)
-                    lookup.bind(2, key.id)
+                    key.id.withUnsafeBytes { lookup.bind(2, $0) }
                     if try lookup.step(), UInt64(lookup.int64(0)) != key.index {
                         repeated = (key.index, UInt64(lookup.int64(0)))
                         break

@@ -216,9 +216,12 @@ final class SQLiteStatement {
     }
 
     func bind(_ index: Int32, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            _ = sqlite3_bind_blob(stmt, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), transient)
-        }
+        bytes.withUnsafeBytes { bind(index, $0) }
+    }
+
+    /// Binds a copy of the bytes in `raw`, as a blob.
+    func bind(_ index: Int32, _ raw: UnsafeRawBufferPointer) {
+        _ = sqlite3_bind_blob(stmt, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), transient)
     }
 
     func bind(_ index: Int32, _ text: String) {

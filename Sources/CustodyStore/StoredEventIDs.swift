@@ -1,3 +1,4 @@
+import CustodyCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,12 +33,11 @@ public struct StoredEventIDs: Sendable {
     public mutating func append(contentsOf other: StoredEventIDs) { bytes += other.bytes }
 
     /// Whether the id stored at position `i` is `id`.
-    public func matches(_ id: [UInt8], at i: Int) -> Bool {
+    public func matches(_ id: SHA256.Digest, at i: Int) -> Bool {
         precondition(i >= 0 && i < count, "id \(i) of \(count)")
-        guard id.count == 32 else { return false }
         return bytes.withUnsafeBufferPointer { stored in
             let start = stored.baseAddress! + i * Self.slot
-            return start[0] == 1 && memcmp(start + 1, id, 32) == 0
+            return start[0] == 1 && id.withUnsafeBytes { memcmp(start + 1, $0.baseAddress!, 32) == 0 }
         }
     }
 }
