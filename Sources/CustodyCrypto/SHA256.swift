@@ -53,15 +53,25 @@ public enum SHA256 {
         return hasher.finalize()
     }
 
-    /// A digest held inline, in four words, not in an array: nothing to allocate, keep or free. An audit makes
+    /// A digest held inline, not in an array: nothing to allocate, keep or free. An audit makes
     /// two for every entry on the checking threads, and an array made there and freed by the fold costs a
     /// trip through the allocator's slow path on each side.
     public struct Digest: Sendable, Equatable {
-        private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        /// 32 bytes in a homogeneous tuple: laid out contiguously, and bound to `UInt8`.
+        private var storage: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                              UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                              UInt8, UInt8, UInt8, UInt8)
+            = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
         /// The digest that `fill` writes into 32 bytes.
         init(_ fill: (UnsafeMutablePointer<UInt8>) -> Void) {
-            withUnsafeMutableBytes(of: &words) { fill($0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+            withUnsafeMutableBytes(of: &storage) { fill($0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+        }
+
+        /// The digest held in `bytes`, 32 of them (one computed elsewhere, such as a parsed envelope's id).
+        public init(_ bytes: [UInt8]) {
+            precondition(bytes.count == SHA256.byteCount, "a digest is 32 bytes")
+            self.init { out in bytes.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: SHA256.byteCount) } }
         }
 
         /// The digest of the bytes in `buffer`.
@@ -77,7 +87,7 @@ public enum SHA256 {
 
         /// Runs `body` over the digest's 32 bytes.
         public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            try Swift.withUnsafeBytes(of: words, body)
+            try Swift.withUnsafeBytes(of: storage, body)
         }
 
         /// The digest as an array.
@@ -90,7 +100,9 @@ public enum SHA256 {
             }
         }
 
-        public static func == (a: Digest, b: Digest) -> Bool { a.words == b.words }
+        public static func == (a: Digest, b: Digest) -> Bool {
+            a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, SHA256.byteCount) == 0 } }
+        }
     }
 
     /// Incremental SHA-256.

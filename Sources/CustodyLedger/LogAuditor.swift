@@ -114,17 +114,17 @@ public struct LogAuditor: Sendable {
 
     /// The next chunk of entries from `start`, asking the source until it has them all; from a database, with
     /// each entry's stored event-id column, read in the same pass over the rows (see `Replay.fold`).
-    private func fetch(from start: UInt64, size: UInt64) async throws -> (entries: [LogEntry], storedIDs: StoredEventIDs?) {
+    private func fetch(from start: UInt64, size: UInt64) async throws -> (entries: [LogEntry], stored: StoredColumns?) {
         var chunk: [LogEntry] = []
-        var ids = StoredEventIDs()
+        var columns = StoredColumns()
         let want = Int(min(UInt64(chunkLength(at: start)), size - start))
         while chunk.count < want {
             let from = start + UInt64(chunk.count)
             let page: [LogEntry]
             if let store = source.store {
-                let read = try store.read { try $0.entriesWithEventIDs(start: from, limit: want - chunk.count) }
+                let read = try store.read { try $0.entriesWithStoredColumns(start: from, limit: want - chunk.count) }
                 page = read.entries
-                ids.append(contentsOf: read.eventIDs)
+                columns.append(contentsOf: read.columns)
             } else {
                 page = try await source.entries(start: from, limit: want - chunk.count)
             }
@@ -133,7 +133,7 @@ public struct LogAuditor: Sendable {
             }
             chunk += page
         }
-        return (chunk, source.store == nil ? nil : ids)
+        return (chunk, source.store == nil ? nil : columns)
     }
 
     /// Entries in the chunk that starts at `start`. The first is short: it is checked before any key is known, so
@@ -184,15 +184,15 @@ public struct LogAuditor: Sendable {
         // verified by the fold itself.
         let custodyRules = options.custodyRules
         let remote = source.store == nil
-        typealias Fetched = (chunk: [LogEntry], storedIDs: StoredEventIDs?, checked: [Replay.Checked],
+        typealias Fetched = (chunk: [LogEntry], stored: StoredColumns?, checked: [Replay.Checked],
                              served: [(size: UInt64, note: String)]?)
         func checkNext(from start: UInt64, keys: [String: [UInt8]]) -> Task<Fetched, any Error> {
             Task {
-                let (chunk, storedIDs) = try await fetch(from: start, size: size)
+                let (chunk, stored) = try await fetch(from: start, size: size)
                 // The checkpoints that end the chunk's batches: a database's are read by the fold itself.
                 async let served = remote ? source.checkpoints(after: start, through: start + UInt64(chunk.count)) : nil
                 let checked = await Replay.check(chunk, keys: keys, custodyRules: custodyRules)
-                return (chunk, storedIDs, checked, try await served)
+                return (chunk, stored, checked, try await served)
             }
         }
         var next: UInt64 = 0
@@ -213,7 +213,7 @@ public struct LogAuditor: Sendable {
         }
         startChecks()
         while !checking.isEmpty {
-            let (chunk, storedIDs, checked, served) = try await checking.removeFirst().value
+            let (chunk, stored, checked, served) = try await checking.removeFirst().value
             startChecks()
             if remote {
                 if serving == true && served == nil {
@@ -225,7 +225,7 @@ public struct LogAuditor: Sendable {
             do {
                 // A server that served none for the first chunk is audited as one that serves none, to the end:
                 // its later checkpoints (a daemon upgraded during the audit) chain to ones that were never read.
-                try replay.fold(chunk, storedIDs: storedIDs, checked: checked, served: serving == true ? served : nil,
+                try replay.fold(chunk, stored: stored, checked: checked, served: serving == true ? served : nil,
                                 expectedStart: next)
             } catch {
                 for task in checking { task.cancel() }
@@ -358,18 +358,21 @@ struct Replay {
             self.eventID = eventID
             self.keyID = keyID
             self.signature = signature
-            if let raw = keys[keyID] {
-                let ok = (try? PublicKey(bytes: raw))?.isValidSignature(signature, for: bodyBuffer[bodyRange]) ?? false
-                check = ok ? .valid : .invalid
-            } else {
-                check = .deferred
-            }
+            check = Replay.checkSignature(signature, of: bodyBuffer[bodyRange], keyID: keyID, keys: keys)
             self.type = type
             self.signer = signer
             self.occurredAt = occurredAt
             self.body = body
             catalogued = custodyRules ? body.map { CustodyRules.catalogue(type: type, body: $0) } : nil
         }
+    }
+
+    /// The signature checked under the key `keyID` names in `keys`, or `.deferred` (left to the fold) when the
+    /// key is not among them.
+    static func checkSignature(_ signature: [UInt8], of body: ArraySlice<UInt8>, keyID: String,
+                               keys: [String: [UInt8]]) -> SignatureCheck {
+        guard let raw = keys[keyID] else { return .deferred }
+        return (try? PublicKey(bytes: raw))?.isValidSignature(signature, for: body) ?? false ? .valid : .invalid
     }
 
     /// Parses (or, for the plain canonical envelopes a log holds, scans), hashes and checks the signatures of a
@@ -397,7 +400,7 @@ struct Replay {
             guard envelope.leafInput == entry.leafInput else { return .unreadable("stored bytes are not in canonical form") }
             let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: envelope.type)
             return .event(Event(bodyBuffer: envelope.canonicalBody, bodyRange: envelope.canonicalBody.indices, leafHash: leafHash,
-                                eventID: SHA256.Digest(hashing: envelope.canonicalBody[...]), keyID: envelope.keyID,
+                                eventID: SHA256.Digest(envelope.eventID), keyID: envelope.keyID,
                                 signature: envelope.signature,
                                 type: envelope.type, signer: envelope.signer, occurredAt: envelope.occurredAtMillis,
                                 body: evaluated ? envelope.bodyReader : nil, keys: keys, custodyRules: custodyRules))
@@ -406,27 +409,31 @@ struct Replay {
 
     /// The sequential part: indexes, hashes against the chain and the tree, stored columns, repeats, rules
     /// and state, checkpoints.
-    /// `storedIDs` are a database's event-id column of the chunk's rows, read with them; `served` are the
+    /// `stored` are what else a database's rows of the chunk hold (their event ids, their columns' storage
+    /// classes), read with them; `served` are the
     /// checkpoints of a source without a store for the chunk's sizes, `expectedStart + 1 ... expectedStart +
     /// chunk.count`; a store's are read here.
-    mutating func fold(_ chunk: [LogEntry], storedIDs: StoredEventIDs?, checked parsed: [Checked],
+    mutating func fold(_ chunk: [LogEntry], stored: StoredColumns?, checked parsed: [Checked],
                        served: [(size: UInt64, note: String)]? = nil, expectedStart: UInt64) throws {
-        precondition(store == nil || storedIDs?.count == chunk.count, "a database's chunk comes with its event-id column")
+        precondition(store == nil || stored?.count == chunk.count, "a database's chunk comes with its stored columns")
         var checkpoints: [(size: UInt64, note: String)] = []
         // Tree nodes the chunk completes, by level: the node of level L and index i is completed when the
         // tree grows to (i + 1) << L leaves, so this chunk's are those with that size in (start, end].
         // Each level's as an array from its first index (`storedNodes[level].first`); level 0, the leaves, is empty.
         var storedNodes: [(first: UInt64, hashes: [[UInt8]?])] = []
+        /// Sizes whose stored checkpoint is not text (see `checkpointSizesNotText`).
+        var mistypedCheckpoints: Set<UInt64> = []
         if let store {
             let last = expectedStart + UInt64(chunk.count)
-            (checkpoints, storedNodes) = try store.read { txn in
+            (checkpoints, storedNodes, mistypedCheckpoints) = try store.read { txn in
                 var nodes: [(first: UInt64, hashes: [[UInt8]?])] = [(0, [])]
                 for level in 1..<63 where (last >> UInt64(level)) > 0 {
                     let from = (expectedStart + (1 << UInt64(level))) >> UInt64(level) - 1
                     let through = (last >> UInt64(level)) - 1
                     nodes.append((from, through >= from ? try txn.storedNodes(level: level, from: from, through: through) : []))
                 }
-                return (try txn.checkpoints(after: expectedStart, through: last), nodes)
+                return (try txn.checkpoints(after: expectedStart, through: last), nodes,
+                        try txn.checkpointSizesNotText(after: expectedStart, through: last))
             }
         } else if let served {
             // Whatever the source (`RemoteAuditSource` passes a server's list as it came): in increasing size, each
@@ -451,6 +458,7 @@ struct Replay {
             guard entry.index == index else {
                 throw AuditFailure(index, "expected entry \(index) but the log gave \(entry.index): rows deleted or reordered")
             }
+            if let problem = stored?.problem(at: offset) { throw AuditFailure(index, problem) }
             let event: Event
             switch parsed[offset] {
             case .event(let e): event = e
@@ -470,7 +478,7 @@ struct Replay {
             } else if batchDiffersAt == nil && entry.loggedAtMillis != batchLoggedAt {
                 batchDiffersAt = index
             }
-            if let storedIDs, !storedIDs.matches(event.eventID, at: offset) {
+            if let stored, !stored.matches(event.eventID, at: offset) {
                 throw AuditFailure(index, "stored event id does not match the entry's body")
             }
             if let repeated, repeated.index == index {
@@ -508,6 +516,9 @@ struct Replay {
                 }
             }
             while nextCheckpoint < checkpoints.count && checkpoints[nextCheckpoint].size == frontier.size {
+                if mistypedCheckpoints.contains(frontier.size) {
+                    throw AuditFailure(index, "stored checkpoint for size \(frontier.size) is not text, as custodyd writes it: its storage class was changed")
+                }
                 try check(note: checkpoints[nextCheckpoint].note, index: index)
                 nextCheckpoint += 1
             }
@@ -629,14 +640,16 @@ struct Replay {
         let found = ParallelVerifier.map(parts) { part -> Result<ScratchDomain.Comparison, any Error> in
             Result {
                 switch part {
-                case .keys(let n): return try keys!.matchesEventKeys(of: store, below: size, part: n) ? .same : .differs("event_keys")
+                case .keys(let n): return try keys?.matchesEventKeys(of: store, below: size, part: n) == false ? .differs("event_keys") : .same
                 case .tables: return try tables?.compare(with: store, atSize: size) ?? .same
                 }
             }
         }
         var grew: UInt64?
-        for (part, result) in zip(parts, found) {
-            switch try result.get() {
+        // Reported in the order checked before the parts ran side by side: the event-key index, then the tables.
+        for i in Array(parts.indices.dropFirst()) + [0] {
+            let part = parts[i]
+            switch try found[i].get() {
             case .same: break
             case .logGrew(let to): grew = to
             case .differs(let table):

@@ -43,16 +43,18 @@ public struct MerkleFrontier: Sendable, Equatable {
     }
 
     /// Appends a leaf hash and hands each perfect subtree of level ≥ 1 that it completes to `completed`,
-    /// lowest first, without collecting them: an audit appends a leaf for every entry it replays.
+    /// lowest first, without collecting them: an audit appends a leaf for every entry it replays. If
+    /// `completed` throws, the frontier is left as it was.
     public mutating func append(leafHash: [UInt8], _ completed: (Node) throws -> Void) rethrows {
         var carry = leafHash
         var level = 0
         // Each trailing one-bit of the old size is a subtree of that level waiting for a right sibling.
         while size & (1 << UInt64(level)) != 0 {
-            carry = Merkle.nodeHash(subtrees.removeLast(), carry)
+            carry = Merkle.nodeHash(subtrees[subtrees.count - 1 - level], carry)
             level += 1
             try completed(Node(level: level, index: size >> UInt64(level), hash: carry))
         }
+        subtrees.removeLast(level)
         subtrees.append(carry)
         size += 1
     }

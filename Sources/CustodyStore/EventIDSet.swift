@@ -42,7 +42,9 @@ public final class EventIDSet {
         /// run side by side, as it comes after the replay's last chunk, when a core would otherwise idle.
         let middle: Key?
 
-        /// How many parts `matchesEventKeys(of:below:part:)` compares: together they cover the whole set.
+        /// How many parts `matchesEventKeys(of:below:part:)` compares: together they hold every key of this set,
+        /// and every row of the index with a non-NULL key. (A row with a NULL key, which custodyd never writes,
+        /// is in neither: the audit's count of the index's rows, against the entries', fails the file for it.)
         public var parts: Int { middle == nil ? 1 : 2 }
 
         /// Whether a log database's event-key index (schema version 3), up to index `size`, holds exactly this
@@ -50,8 +52,10 @@ public final class EventIDSet {
         /// key order in one pass. (A running daemon may have added keys past `size` since this set was built.)
         public func matchesEventKeys(of store: LogStore, below size: UInt64, part: Int = 0) throws -> Bool {
             precondition(part < parts, "part \(part) of \(parts)")
-            // Row values compared against the primary key: each part is a range scan of both tables.
-            let range = middle == nil ? "" : part == 0 ? "(occurred_ms, #) < (?, ?)" : "(occurred_ms, #) >= (?, ?)"
+            // Row values compared with the primary key's: each part is a range scan of both tables.
+            func cut(_ id: String) -> String? {
+                middle == nil ? nil : "(occurred_ms, \(id)) \(part == 0 ? "<" : ">=") (?, ?)"
+            }
             func bindMiddle(_ s: SQLiteStatement, from p: Int32) {
                 guard let middle else { return }
                 s.bind(p, middle.occurredAt)
@@ -59,13 +63,11 @@ public final class EventIDSet {
             }
             return try store.withAttached(path) { reader in
                 let mine = try reader.statement("SELECT occurred_ms, event_id, idx FROM main.event_keys WHERE idx < ?"
-                    + (range.isEmpty ? "" : " AND " + range.replacingOccurrences(of: "#", with: "event_id"))
-                    + " ORDER BY occurred_ms, event_id")
+                    + (cut("event_id").map { " AND " + $0 } ?? "") + " ORDER BY occurred_ms, event_id")
                 mine.bind(1, Int64(size))
                 bindMiddle(mine, from: 2)
                 let theirs = try reader.statement("SELECT occurred_ms, id, idx FROM replay.ids"
-                    + (range.isEmpty ? "" : " WHERE " + range.replacingOccurrences(of: "#", with: "id"))
-                    + " ORDER BY occurred_ms, id")
+                    + (cut("id").map { " WHERE " + $0 } ?? "") + " ORDER BY occurred_ms, id")
                 bindMiddle(theirs, from: 1)
                 return try mine.sameRows(as: theirs)
             }

@@ -48,25 +48,33 @@ public class LogQueries: MerkleNodeReader {
 
     /// Up to `limit` entries from `start`, in index order.
     public func entries(start: UInt64, limit: Int) throws -> [LogEntry] {
-        try entriesWithEventIDs(start: start, limit: limit).entries
+        try entriesWithStoredColumns(start: start, limit: limit).entries
     }
 
-    /// Up to `limit` entries from `start`, in index order, each with its stored event-id column: an audit
-    /// checks both, and reads the rows once.
-    public func entriesWithEventIDs(start: UInt64, limit: Int) throws -> (entries: [LogEntry], eventIDs: StoredEventIDs) {
+    /// Up to `limit` entries from `start`, in index order, with what else an audit checks of their rows: each
+    /// row's event-id column, and the storage class of every column (see `StoredColumns`). One pass over the rows.
+    public func entriesWithStoredColumns(start: UInt64, limit: Int) throws -> (entries: [LogEntry], columns: StoredColumns) {
         let s = try connection.statement(
             "SELECT idx, leaf_input, leaf_hash, chain_hash, logged_at, event_id FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?")
         s.bind(1, Int64(start))
         s.bind(2, Int64(limit))
-        var entries: [LogEntry] = [], ids = StoredEventIDs()
+        var entries: [LogEntry] = [], columns = StoredColumns()
         entries.reserveCapacity(min(limit, 4096))
-        ids.reserveCapacity(min(limit, 4096))
+        columns.reserveCapacity(min(limit, 4096))
         while try s.step() {
+            // The storage classes first: SQLite's answer is undefined once a value has been read as another type.
+            let typed = s.isBlob(1) && s.isBlob(2) && s.isBlob(3) && s.isInteger(4) && s.isBlob(5)
+            let problem = typed ? nil : [(Int32(1), "leaf_input"), (2, "leaf_hash"), (3, "chain_hash"), (5, "event_id")]
+                .first { !s.isBlob($0.0) }
+                .map { "stored \($0.1) is not a blob, as custodyd writes it: its storage class was changed" }
+                ?? "stored logged_at is not an integer, as custodyd writes it: its storage class was changed"
+            let idIsBlob = typed || s.isBlob(5)
             entries.append(LogEntry(index: UInt64(s.int64(0)), leafInput: s.blob(1), leafHash: s.blob(2),
                                     chainHash: s.blob(3), loggedAtMillis: s.int64(4)))
-            s.withBlob(5) { ids.append($0) }
+            s.withBlob(5) { columns.appendEventID($0, isBlob: idIsBlob) }
+            if let problem { columns.markLast(problem) }
         }
-        return (entries, ids)
+        return (entries, columns)
     }
 
     /// The log index of the event with this id (SHA-256 of its canonical body) and `occurredAt` (milliseconds,
@@ -249,6 +257,19 @@ extension LogQueries {
         return out
     }
 
+    /// The sizes in `from + 1 ... to` whose checkpoint row's note is not text, as custodyd writes it (a blob with
+    /// the same bytes reads the same, so only its type shows the change); empty in an intact log.
+    public func checkpointSizesNotText(after from: UInt64, through to: UInt64) throws -> Set<UInt64> {
+        let s = try connection.statement(literal:
+            "SELECT tree_size FROM checkpoints WHERE tree_size > ? AND tree_size <= ? AND typeof(note) <> 'text'")
+        defer { s.reset() }
+        s.bind(1, Int64(clamping: from))
+        s.bind(2, Int64(clamping: to))
+        var out: Set<UInt64> = []
+        while try s.step() { out.insert(UInt64(bitPattern: s.int64(0))) }
+        return out
+    }
+
     /// Stored perfect subtrees of one level ≥ 1 with index in `from...through`: element `i` is the one of index
     /// `from + i`, nil where there is none.
     public func storedNodes(level: Int, from: UInt64, through: UInt64) throws -> [[UInt8]?] {
@@ -261,7 +282,8 @@ extension LogQueries {
             // compares as text and lets other ids through (the audit's count of node rows then fails it).
             let id = s.int64(0)
             guard id >= LogStore.nodeID(level: level, index: from), id <= LogStore.nodeID(level: level, index: through) else { continue }
-            out[Int(UInt64(id & ((1 << 48) - 1)) - from)] = s.blob(1)
+            // A hash of another storage class (text with the same bytes) is wrong: an empty hash matches none.
+            out[Int(UInt64(id & ((1 << 48) - 1)) - from)] = s.isBlob(1) ? s.blob(1) : []
         }
         return out
     }

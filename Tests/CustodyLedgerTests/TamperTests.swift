@@ -66,14 +66,30 @@ struct TamperTests {
         #expect(late?.index == 40)
     }
 
-    @Test("a stored hash or event id cut short, lengthened, emptied or stored as text is caught at that index",
-          arguments: ["leaf_hash", "chain_hash", "event_id"])
-    func reshapedHash(column: String) async throws {
+    @Test("a stored envelope, hash or event id cut short, lengthened, emptied, or turned into text with the same bytes is caught at that index",
+          arguments: ["leaf_input", "leaf_hash", "chain_hash", "event_id"])
+    func reshapedColumn(column: String) async throws {
         let f = try await TamperFixture.make()
-        for value in ["substr(\(column), 1, 31)", "\(column) || x'00'", "x''", "hex(\(column))"] {
+        for value in ["substr(\(column), 1, 31)", "\(column) || x'00'", "x''", "hex(\(column))", "CAST(\(column) AS TEXT)"] {
             let failure = try await f.audit { $0.exec("UPDATE entries SET \(column) = \(value) WHERE idx = 23") }
             #expect(failure?.index == 23, "\(column) = \(value): \(String(describing: failure))")
         }
+    }
+
+    /// SQLite keeps a value's storage class with it, and a blob cast to text keeps its bytes: what the audit
+    /// reads is unchanged, only the type tag in the file. custodyd writes one class for each column.
+    @Test("a time, tree node or checkpoint stored with another storage class is caught, the tree node and checkpoint with the same bytes")
+    func changedStorageClass() async throws {
+        let f = try await TamperFixture.make()
+        // The column's integer affinity turns a numeric text back into an integer: a text that is not a number.
+        let time = try await f.audit { $0.exec("UPDATE entries SET logged_at = 'soon' WHERE idx = 19") }
+        #expect(time?.index == 19 && time?.reason.contains("logged_at is not an integer") == true, "\(String(describing: time))")
+        // Level 2, index 3 covers leaves 12...15 and is completed by entry 15.
+        let node = try await f.audit { $0.exec("UPDATE nodes SET hash = CAST(hash AS TEXT) WHERE id = \(2 << 48 | 3)") }
+        #expect(node?.index == 15 && node?.reason.contains("tree node level 2 index 3 is wrong") == true, "\(String(describing: node))")
+        // The checkpoint of the second batch of 13 (2 + 26 entries).
+        let note = try await f.audit { $0.exec("UPDATE checkpoints SET note = CAST(note AS BLOB) WHERE tree_size = 28") }
+        #expect(note?.index == 27 && note?.reason.contains("checkpoint for size 28 is not text") == true, "\(String(describing: note))")
     }
 
     @Test("a flipped byte in a stored tree node is caught")
@@ -359,11 +375,10 @@ struct TamperTests {
             let flipped = try await f.audit { $0.flip("event_keys", "event_id", where: chosen, byte: 0) }
             #expect(flipped?.reason.contains("event-key index differs") == true, "\(label): \(String(describing: flipped))")
         }
-        // The first key given the last one's time and id with its last byte raised: it sorts after every key.
+        // The first key moved past the last: given a later time than any, and its own id (so no key collides).
         let moved = try await f.audit {
             $0.exec("""
-                UPDATE event_keys SET occurred_ms = (SELECT MAX(occurred_ms) FROM event_keys),
-                    event_id = (SELECT substr(event_id, 1, 31) || x'ff' FROM event_keys \(order) DESC LIMIT 1)
+                UPDATE event_keys SET occurred_ms = (SELECT MAX(occurred_ms) FROM event_keys) + 1
                 WHERE idx = (SELECT idx FROM event_keys \(order) LIMIT 1)
                 """)
         }
