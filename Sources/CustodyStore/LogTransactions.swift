@@ -141,7 +141,8 @@ public class LogQueries: MerkleNodeReader {
         defer { key.reset() }
         var columns: [String] = []
         while try key.step() { columns.append(key.text(0)) }
-        let withoutRowID = try connection.scalarInt("SELECT COUNT(*) FROM pragma_index_list('event_keys') WHERE origin = 'pk'") == 1
+        // A rowid table with that primary key has a 'pk' index too: the table list says which kind it is.
+        let withoutRowID = try connection.scalarInt("SELECT wr FROM pragma_table_list('event_keys') WHERE schema = 'main'") == 1
         return columns == ["occurred_ms", "event_id"] && withoutRowID
     }
 

@@ -189,7 +189,7 @@ struct TamperTests {
         #expect(failure?.index == nil && failure?.reason.contains("index -1") == true, "\(String(describing: failure))")
     }
 
-    @Test("a trigger, and an event-key table without its primary key or dropped, are caught: the daemon would log repeats twice")
+    @Test("a trigger, and an event-key table without its primary key, in a rowid table, or dropped, are caught: the daemon would log repeats twice")
     func schemaDamage() async throws {
         let f = try await TamperFixture.make()
         let trigger = try await f.audit { $0.exec("CREATE TRIGGER t AFTER INSERT ON entries BEGIN SELECT 1; END") }
@@ -201,6 +201,14 @@ struct TamperTests {
             db.exec("ALTER TABLE k2 RENAME TO event_keys")
         }
         #expect(unkeyed?.reason.contains("primary key") == true, "\(String(describing: unkeyed))")
+        // The same primary key in a rowid table: it finds repeats too, but is not the table custodyd defines.
+        let rowid = try await f.audit { db in
+            db.exec("CREATE TABLE k2 (occurred_ms INTEGER NOT NULL, event_id BLOB NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (occurred_ms, event_id))")
+            db.exec("INSERT INTO k2 SELECT * FROM event_keys")
+            db.exec("DROP TABLE event_keys")
+            db.exec("ALTER TABLE k2 RENAME TO event_keys")
+        }
+        #expect(rowid?.reason.contains("primary key") == true, "\(String(describing: rowid))")
         let dropped = try await f.audit { $0.exec("DROP TABLE event_keys") }
         #expect(dropped?.reason.contains("lacks the event_keys table") == true, "\(String(describing: dropped))")
         // A version set back, so that the file would pass as one from before the event-key index.
