@@ -80,21 +80,24 @@ public final class EventIDSet {
         let id: SHA256.Digest
     }
 
-    /// A uniform sample of the keys inserted (reservoir sampling, a fixed seed): its median cuts the comparison
-    /// in parts of about equal size, whatever the spread of times. Bounded, as the set's memory is.
+    /// Keys sampled evenly through the order of insertion, every `sampleStride`-th, the stride doubling (and
+    /// every other key dropped) whenever the sample is full: bounded, as the set's memory is. Its median cuts
+    /// the comparison in parts of about equal size, whatever the spread of times.
     private var sample: [Key] = []
+    private var sampleStride: UInt64 = 1
     private var inserted: UInt64 = 0
-    private var random = SampleGenerator()
-    private static let sampleSize = 255
+    private static let sampleSize = 256
 
     private func addToSample(_ key: Key) {
-        inserted += 1
-        if sample.count < Self.sampleSize {
-            sample.append(key)
-        } else {
-            let slot = random.next() % inserted
-            if slot < UInt64(Self.sampleSize) { sample[Int(slot)] = key }
+        defer { inserted += 1 }
+        guard inserted % sampleStride == 0 else { return }
+        if sample.count == Self.sampleSize {
+            // Those kept sit at the multiples of the doubled stride, where the next ones are taken.
+            sample = Swift.stride(from: 0, to: sample.count, by: 2).map { sample[$0] }
+            sampleStride *= 2
+            guard inserted % sampleStride == 0 else { return }
         }
+        sample.append(key)
     }
 
     deinit {
@@ -142,18 +145,5 @@ public final class EventIDSet {
             pending = 0
         }
         return repeated
-    }
-}
-
-/// SplitMix64: the sample's source of randomness, seeded so that two audits of one log cut it alike.
-private struct SampleGenerator {
-    private var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
