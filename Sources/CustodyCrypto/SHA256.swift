@@ -69,7 +69,7 @@ public enum SHA256 {
         }
 
         /// The digest held in `bytes`, 32 of them (one computed elsewhere, such as a parsed envelope's id).
-        public init(_ bytes: [UInt8]) {
+        public init(bytes: [UInt8]) {
             precondition(bytes.count == SHA256.byteCount, "a digest is 32 bytes")
             self.init { out in bytes.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: SHA256.byteCount) } }
         }

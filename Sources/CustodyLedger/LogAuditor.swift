@@ -112,8 +112,9 @@ public struct LogAuditor: Sendable {
     /// Chunks fetched and checked ahead of the fold (see `run`).
     static let chunksAhead = 2
 
-    /// The next chunk of entries from `start`, asking the source until it has them all; from a database, with
-    /// each entry's stored event-id column, read in the same pass over the rows (see `Replay.fold`).
+    /// The next chunk of entries from `start`, asking the source until it has them all (or the rows show a gap,
+    /// which the fold reports); from a database, with what else its rows hold that the fold checks (their event
+    /// ids and storage classes, `StoredColumns`), read in the same pass over the rows.
     private func fetch(from start: UInt64, size: UInt64) async throws -> (entries: [LogEntry], stored: StoredColumns?) {
         var chunk: [LogEntry] = []
         var columns = StoredColumns()
@@ -132,6 +133,8 @@ public struct LogAuditor: Sendable {
                 throw AuditFailure(from, "the log ends at \(from) entries but its checkpoint signs \(size): truncated")
             }
             chunk += page
+            // Rows missing within the page: the fold names the first gap, where asking on would end in one later.
+            if page[page.count - 1].index != from + UInt64(page.count) - 1 { break }
         }
         return (chunk, source.store == nil ? nil : columns)
     }
@@ -350,15 +353,15 @@ struct Replay {
         var canonicalBody: ArraySlice<UInt8> { bodyBuffer[bodyRange] }
 
         init(bodyBuffer: [UInt8], bodyRange: Range<Int>, leafHash: SHA256.Digest, eventID: SHA256.Digest, keyID: String,
-             signature: [UInt8], type: String, signer: String, occurredAt: Int64, body: BodyReader?,
-             keys: [String: [UInt8]], custodyRules: Bool) {
+             signature: [UInt8], check: SignatureCheck, type: String, signer: String, occurredAt: Int64, body: BodyReader?,
+             custodyRules: Bool) {
             self.bodyBuffer = bodyBuffer
             self.bodyRange = bodyRange
             self.leafHash = leafHash
             self.eventID = eventID
             self.keyID = keyID
             self.signature = signature
-            check = Replay.checkSignature(signature, of: bodyBuffer[bodyRange], keyID: keyID, keys: keys)
+            self.check = check
             self.type = type
             self.signer = signer
             self.occurredAt = occurredAt
@@ -372,7 +375,7 @@ struct Replay {
     static func checkSignature(_ signature: [UInt8], of body: ArraySlice<UInt8>, keyID: String,
                                keys: [String: [UInt8]]) -> SignatureCheck {
         guard let raw = keys[keyID] else { return .deferred }
-        return (try? PublicKey(bytes: raw))?.isValidSignature(signature, for: body) ?? false ? .valid : .invalid
+        return ((try? PublicKey(bytes: raw))?.isValidSignature(signature, for: body) ?? false) ? .valid : .invalid
     }
 
     /// Parses (or, for the plain canonical envelopes a log holds, scans), hashes and checks the signatures of a
@@ -387,11 +390,12 @@ struct Replay {
             // stored bytes; anything else is parsed, and must then still be exactly the canonical form.
             if let stored = StoredEnvelope(entry.leafInput) {
                 let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: stored.type)
+                let body = entry.leafInput[stored.bodyRange]
                 return .event(Event(bodyBuffer: entry.leafInput, bodyRange: stored.bodyRange, leafHash: leafHash,
-                                    eventID: SHA256.Digest(hashing: entry.leafInput[stored.bodyRange]), keyID: stored.keyID,
-                                    signature: stored.signature, type: stored.type, signer: stored.signer,
-                                    occurredAt: stored.occurredAt, body: evaluated ? BodyReader(stored.body) : nil,
-                                    keys: keys, custodyRules: custodyRules))
+                                    eventID: SHA256.Digest(hashing: body), keyID: stored.keyID, signature: stored.signature,
+                                    check: checkSignature(stored.signature, of: body, keyID: stored.keyID, keys: keys),
+                                    type: stored.type, signer: stored.signer, occurredAt: stored.occurredAt,
+                                    body: evaluated ? BodyReader(stored.body) : nil, custodyRules: custodyRules))
             }
             let envelope: EventEnvelope
             do { envelope = try EventEnvelope.parse(entry.leafInput) } catch {
@@ -400,10 +404,12 @@ struct Replay {
             guard envelope.leafInput == entry.leafInput else { return .unreadable("stored bytes are not in canonical form") }
             let evaluated = custodyRules || CustodyRules.registersKeys(index: entry.index, type: envelope.type)
             return .event(Event(bodyBuffer: envelope.canonicalBody, bodyRange: envelope.canonicalBody.indices, leafHash: leafHash,
-                                eventID: SHA256.Digest(envelope.eventID), keyID: envelope.keyID,
+                                eventID: SHA256.Digest(bytes: envelope.eventID), keyID: envelope.keyID,
                                 signature: envelope.signature,
+                                check: checkSignature(envelope.signature, of: envelope.canonicalBody[...], keyID: envelope.keyID,
+                                                      keys: keys),
                                 type: envelope.type, signer: envelope.signer, occurredAt: envelope.occurredAtMillis,
-                                body: evaluated ? envelope.bodyReader : nil, keys: keys, custodyRules: custodyRules))
+                                body: evaluated ? envelope.bodyReader : nil, custodyRules: custodyRules))
         }
     }
 
@@ -421,7 +427,7 @@ struct Replay {
         // tree grows to (i + 1) << L leaves, so this chunk's are those with that size in (start, end].
         // Each level's as an array from its first index (`storedNodes[level].first`); level 0, the leaves, is empty.
         var storedNodes: [(first: UInt64, hashes: [[UInt8]?])] = []
-        /// Sizes whose stored checkpoint is not text (see `checkpointSizesNotText`).
+        // Sizes whose stored checkpoint is not text (see `checkpointSizesNotText`).
         var mistypedCheckpoints: Set<UInt64> = []
         if let store {
             let last = expectedStart + UInt64(chunk.count)
@@ -478,7 +484,7 @@ struct Replay {
             } else if batchDiffersAt == nil && entry.loggedAtMillis != batchLoggedAt {
                 batchDiffersAt = index
             }
-            if let stored, !stored.matches(event.eventID, at: offset) {
+            if let stored, !stored.eventIDMatches(event.eventID, at: offset) {
                 throw AuditFailure(index, "stored event id does not match the entry's body")
             }
             if let repeated, repeated.index == index {
@@ -516,10 +522,11 @@ struct Replay {
                 }
             }
             while nextCheckpoint < checkpoints.count && checkpoints[nextCheckpoint].size == frontier.size {
+                try check(note: checkpoints[nextCheckpoint].note, index: index)
+                // After the note's own checks, which may name an earlier entry (a batch's time).
                 if mistypedCheckpoints.contains(frontier.size) {
                     throw AuditFailure(index, "stored checkpoint for size \(frontier.size) is not text, as custodyd writes it: its storage class was changed")
                 }
-                try check(note: checkpoints[nextCheckpoint].note, index: index)
                 nextCheckpoint += 1
             }
             if let since, since.size == frontier.size, since.root != frontier.root {
@@ -592,7 +599,7 @@ struct Replay {
             if let mismatch = try txn.schemaVersionMismatch() { throw AuditFailure(nil, mismatch) }
             // The event-key index came with schema version 3; a file from before has none until it is migrated.
             if try txn.eventKeysDefinitionIntact() == false {
-                throw AuditFailure(nil, "the database's event-key table is not defined as custodyd defines it: its primary key is what finds repeated events")
+                throw AuditFailure(nil, "the database's event-key table is not defined as custodyd defines it, a WITHOUT ROWID table keyed by (occurred_ms, event_id): its primary key is what finds repeated events")
             }
             let stray = try txn.checkpointRowsBelowSizeOne()
             guard stray == 0 else { throw AuditFailure(nil, "the database has \(stray) checkpoint row(s) for sizes below 1") }

@@ -43,8 +43,7 @@ public final class EventIDSet {
         let middle: Key?
 
         /// How many parts `matchesEventKeys(of:below:part:)` compares: together they hold every key of this set,
-        /// and every row of the index with a non-NULL key. (A row with a NULL key, which custodyd never writes,
-        /// is in neither: the audit's count of the index's rows, against the entries', fails the file for it.)
+        /// and every row of the index (whose primary key, in a WITHOUT ROWID table, cannot hold a NULL).
         public var parts: Int { middle == nil ? 1 : 2 }
 
         /// Whether a log database's event-key index (schema version 3), up to index `size`, holds exactly this
@@ -82,7 +81,7 @@ public final class EventIDSet {
 
     /// Keys sampled evenly through the order of insertion, every `sampleStride`-th, the stride doubling (and
     /// every other key dropped) whenever the sample is full: bounded, as the set's memory is. Its median cuts
-    /// the comparison in parts of about equal size, whatever the spread of times.
+    /// the comparison in parts of about equal size, unless the keys' order repeats with the stride's period.
     private var sample: [Key] = []
     private var sampleStride: UInt64 = 1
     private var inserted: UInt64 = 0
@@ -92,10 +91,9 @@ public final class EventIDSet {
         defer { inserted += 1 }
         guard inserted % sampleStride == 0 else { return }
         if sample.count == Self.sampleSize {
-            // Those kept sit at the multiples of the doubled stride, where the next ones are taken.
+            // Those kept sit at the multiples of the doubled stride, as does this key (the 256th multiple).
             sample = Swift.stride(from: 0, to: sample.count, by: 2).map { sample[$0] }
             sampleStride *= 2
-            guard inserted % sampleStride == 0 else { return }
         }
         sample.append(key)
     }

@@ -141,8 +141,14 @@ public class LogQueries: MerkleNodeReader {
         defer { key.reset() }
         var columns: [String] = []
         while try key.step() { columns.append(key.text(0)) }
-        // A rowid table with that primary key has a 'pk' index too: the table list says which kind it is.
-        let withoutRowID = try connection.scalarInt("SELECT wr FROM pragma_table_list('event_keys') WHERE schema = 'main'") == 1
+        // A rowid table with that primary key has a 'pk' index too, but its index holds the rowid (column -1) as
+        // well; a WITHOUT ROWID table's is the table. (`pragma_table_list` would say so directly, from SQLite 3.37.)
+        let pk = try connection.scalarInt("SELECT COUNT(*) FROM pragma_index_list('event_keys') WHERE origin = 'pk'")
+        let rowidColumns = try connection.scalarInt("""
+            SELECT COUNT(*) FROM pragma_index_list('event_keys') AS l, pragma_index_xinfo(l.name) AS x
+            WHERE l.origin = 'pk' AND x.cid = -1
+            """)
+        let withoutRowID = pk == 1 && rowidColumns == 0
         return columns == ["occurred_ms", "event_id"] && withoutRowID
     }
 

@@ -263,8 +263,6 @@ final class SQLiteStatement {
 
     func isInteger(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_INTEGER }
 
-    func isText(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_TEXT }
-
     /// Runs `body` on the bytes of column `column` where SQLite holds them, valid until the next step or reset.
     func withBlob<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
         let base = sqlite3_column_blob(stmt, column)

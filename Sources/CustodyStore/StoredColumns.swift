@@ -47,7 +47,7 @@ public struct StoredColumns: Sendable {
     }
 
     /// Whether the id stored in row `i` is `id`.
-    public func matches(_ id: SHA256.Digest, at i: Int) -> Bool {
+    public func eventIDMatches(_ id: SHA256.Digest, at i: Int) -> Bool {
         precondition(i >= 0 && i < count, "row \(i) of \(count)")
         return bytes.withUnsafeBufferPointer { stored in
             let start = stored.baseAddress! + i * Self.slot

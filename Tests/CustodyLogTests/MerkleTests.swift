@@ -89,6 +89,26 @@ struct MerkleTests {
         }
     }
 
+    @Test("an append whose node handler throws leaves the frontier as it was")
+    func appendThatThrowsChangesNothing() throws {
+        struct Refused: Error {}
+        var frontier = MerkleFrontier()
+        for i in 0..<7 { frontier.append(leafHash: Merkle.leafHash([UInt8(i)])) }
+        let before = frontier
+        // The 8th leaf completes three nodes; the handler refuses the second.
+        var seen = 0
+        #expect(throws: Refused.self) {
+            try frontier.append(leafHash: Merkle.leafHash([7])) { _ in
+                seen += 1
+                if seen == 2 { throw Refused() }
+            }
+        }
+        #expect(frontier == before)
+        let completed = frontier.append(leafHash: Merkle.leafHash([7]))
+        #expect(completed.map(\.level) == [1, 2, 3])
+        #expect(frontier.root == Reference.mth((0..<8).map { [UInt8($0)] }[...]))
+    }
+
     @Test("a wrong leaf, index or root fails verification")
     func negatives() throws {
         let store = MemoryNodes()
