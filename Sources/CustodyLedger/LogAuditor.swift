@@ -416,9 +416,8 @@ struct Replay {
     /// The sequential part: indexes, hashes against the chain and the tree, stored columns, repeats, rules
     /// and state, checkpoints.
     /// `stored` are what else a database's rows of the chunk hold (their event ids, their columns' storage
-    /// classes), read with them; `served` are the
-    /// checkpoints of a source without a store for the chunk's sizes, `expectedStart + 1 ... expectedStart +
-    /// chunk.count`; a store's are read here.
+    /// classes), read with them; `served` are the checkpoints of a source without a store for the chunk's sizes,
+    /// `expectedStart + 1 ... expectedStart + chunk.count`; a store's are read here.
     mutating func fold(_ chunk: [LogEntry], stored: StoredColumns?, checked parsed: [Checked],
                        served: [(size: UInt64, note: String)]? = nil, expectedStart: UInt64) throws {
         precondition(store == nil || stored?.count == chunk.count, "a database's chunk comes with its stored columns")

@@ -13,10 +13,9 @@ public enum HashChain {
     /// Moves `chain` on past an entry with `leafHash`, overwriting its bytes: a replay advances the chain once
     /// per entry, and a new array each time would be allocated and freed as often.
     public static func advance(_ chain: inout [UInt8], leafHash: [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: chain.count + leafHash.count) { buffer in
-            _ = buffer.initialize(fromContentsOf: chain)
-            _ = UnsafeMutableBufferPointer(rebasing: buffer[chain.count...]).initialize(fromContentsOf: leafHash)
-            chain.withUnsafeMutableBufferPointer { SHA256.hash(UnsafeBufferPointer(buffer), into: $0) }
-        }
+        precondition(chain.count == SHA256.byteCount, "a chain hash is 32 bytes")
+        // Into a digest first: `chain` is read for the join, and only then, uniquely held, overwritten.
+        let next = SHA256.withJoined(chain, leafHash) { SHA256.Digest(hashing: $0) }
+        chain.withUnsafeMutableBytes { out in next.withUnsafeBytes { out.copyMemory(from: $0) } }
     }
 }

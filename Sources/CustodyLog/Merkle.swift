@@ -50,13 +50,7 @@ public enum Merkle {
 
     /// `SHA-256(0x01 || left || right)`.
     public static func nodeHash(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
-        // One call over a buffer on the stack: a node is hashed for every leaf appended or replayed.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 + left.count + right.count) { buffer in
-            buffer[0] = 0x01
-            _ = UnsafeMutableBufferPointer(rebasing: buffer[1...]).initialize(fromContentsOf: left)
-            _ = UnsafeMutableBufferPointer(rebasing: buffer[(1 + left.count)...]).initialize(fromContentsOf: right)
-            return SHA256.hash(UnsafeBufferPointer(buffer))
-        }
+        SHA256.withJoined(prefix: 0x01, left, right) { SHA256.hash($0) }
     }
 
     /// The largest power of two strictly less than `n` (n ≥ 2).

@@ -48,22 +48,27 @@ public class LogQueries: MerkleNodeReader {
 
     /// Up to `limit` entries from `start`, in index order.
     public func entries(start: UInt64, limit: Int) throws -> [LogEntry] {
-        try entriesWithStoredColumns(start: start, limit: limit).entries
+        try readEntries(start: start, limit: limit, auditing: false).entries
     }
 
     /// Up to `limit` entries from `start`, in index order, with what else an audit checks of their rows: each
     /// row's event-id column, and the storage class of every column (see `StoredColumns`). One pass over the rows.
     public func entriesWithStoredColumns(start: UInt64, limit: Int) throws -> (entries: [LogEntry], columns: StoredColumns) {
+        try readEntries(start: start, limit: limit, auditing: true)
+    }
+
+    /// The rows of `entries(start:limit:)`, and with `auditing` their `StoredColumns` (otherwise empty).
+    private func readEntries(start: UInt64, limit: Int, auditing: Bool) throws -> (entries: [LogEntry], columns: StoredColumns) {
         let s = try connection.statement(
             "SELECT idx, leaf_input, leaf_hash, chain_hash, logged_at, event_id FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?")
         s.bind(1, Int64(start))
         s.bind(2, Int64(limit))
         var entries: [LogEntry] = [], columns = StoredColumns()
         entries.reserveCapacity(min(limit, 4096))
-        columns.reserveCapacity(min(limit, 4096))
+        if auditing { columns.reserveCapacity(min(limit, 4096)) }
         while try s.step() {
             // The storage classes first: SQLite's answer is undefined once a value has been read as another type.
-            let typed = s.isBlob(1) && s.isBlob(2) && s.isBlob(3) && s.isInteger(4) && s.isBlob(5)
+            let typed = !auditing || (s.isBlob(1) && s.isBlob(2) && s.isBlob(3) && s.isInteger(4) && s.isBlob(5))
             let problem = typed ? nil : [(Int32(1), "leaf_input"), (2, "leaf_hash"), (3, "chain_hash"), (5, "event_id")]
                 .first { !s.isBlob($0.0) }
                 .map { "stored \($0.1) is not a blob, as custodyd writes it: its storage class was changed" }
@@ -71,6 +76,7 @@ public class LogQueries: MerkleNodeReader {
             let idIsBlob = typed || s.isBlob(5)
             entries.append(LogEntry(index: UInt64(s.int64(0)), leafInput: s.blob(1), leafHash: s.blob(2),
                                     chainHash: s.blob(3), loggedAtMillis: s.int64(4)))
+            guard auditing else { continue }
             s.withBlob(5) { columns.appendEventID($0, isBlob: idIsBlob) }
             if let problem { columns.markLast(problem) }
         }
